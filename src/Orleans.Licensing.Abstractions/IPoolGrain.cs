@@ -1,0 +1,38 @@
+namespace Orleans.Licensing;
+
+/// <summary>The leader of one license code (key: the license code). The silo hosting it is the current leader server.</summary>
+[Alias("Orleans.Licensing.IPoolGrain")]
+public interface IPoolGrain : IGrainWithStringKey
+{
+    [Alias("AddLicenseCode")]
+    Task<Distribution> AddLicenseCode(AddLicenseCode message);
+
+    [Alias("AddAllocations")]
+    Task<Distribution> AddAllocations(AddAllocations message);
+
+    [Alias("ChangeDistributionCriteria")]
+    Task<Distribution> ChangeDistributionCriteria(ChangeDistributionCriteria message);
+
+    /// <summary>A server lacks allocations: find a source and move allocations to it.</summary>
+    [Alias("Borrow")]
+    Task<BorrowGrant> Borrow(BorrowRequest request);
+
+    /// <summary>A server (re)activates: it gets its row and the leases adopted away from it before it serves.</summary>
+    [Alias("Rejoin")]
+    Task<DistributionSync> Rejoin(string serverId, string siloAddress);
+
+    /// <summary>Move idle surplus of servers back to the free pool (claim 32). Returns how many moved.</summary>
+    [Alias("Redistribute")]
+    Task<int> Redistribute();
+
+    /// <summary>Membership changed: mark servers down or up.</summary>
+    [Alias("RefreshMembership")]
+    Task RefreshMembership();
+
+    [Alias("ReportUsage"), OneWay]
+    Task ReportUsage(string serverId, int inUse);
+
+    /// <summary>The distribution, or null when the license code is unknown.</summary>
+    [Alias("GetDistribution")]
+    Task<Distribution?> GetDistribution();
+}

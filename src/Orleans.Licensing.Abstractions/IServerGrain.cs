@@ -1,0 +1,60 @@
+namespace Orleans.Licensing;
+
+/// <summary>
+/// One license server's part of one license code (key: "{serverId}/{code}"). It lives only on the silo named serverId.
+/// </summary>
+[Alias("Orleans.Licensing.IServerGrain")]
+public interface IServerGrain : IGrainWithStringKey
+{
+    /// <summary>A client's request for authorization.</summary>
+    [Alias("Checkout")]
+    Task<CheckoutResult> Checkout(CheckoutRequest request);
+
+    /// <summary>A heartbeat; sent to a server that does not hold the lease, it is a fail-over update and the lease is adopted.</summary>
+    [Alias("Update")]
+    Task<Lease> Update(LeaseUpdate update);
+
+    /// <summary>Check a lease in. False when this server does not hold it.</summary>
+    [Alias("Checkin")]
+    Task<bool> Checkin(string leaseId);
+
+    [Alias("GetView")]
+    Task<ServerView> GetView();
+
+    /// <summary>The leader asks this server to give allocations up; the giver shrinks its record before the taker grows.</summary>
+    [Alias("GiveUp")]
+    Task<TransferResult> GiveUp(TransferRequest request);
+
+    /// <summary>Distribution criteria sync from the leader.</summary>
+    [Alias("ApplySync"), OneWay]
+    Task ApplySync(DistributionSync sync);
+
+    /// <summary>Remove expired leases now (the timer does this periodically). Returns how many expired.</summary>
+    [Alias("ExpireLeases")]
+    Task<int> ExpireLeases();
+
+    // Admin messages received by any server are forwarded to the current leader (claims 8, 10, 12).
+    [Alias("AddLicenseCode")]
+    Task<Distribution> AddLicenseCode(AddLicenseCode message);
+
+    [Alias("AddAllocations")]
+    Task<Distribution> AddAllocations(AddAllocations message);
+
+    [Alias("ChangeDistributionCriteria")]
+    Task<Distribution> ChangeDistributionCriteria(ChangeDistributionCriteria message);
+}
+
+public static class ServerGrainKey
+{
+    public static string Of(string serverId, string code) => $"{serverId}/{code}";
+
+    public static (string ServerId, string Code) Parse(string key)
+    {
+        var slash = key.IndexOf('/');
+        if (slash <= 0) throw new ArgumentException($"'{key}' is not a server grain key (serverId/code).", nameof(key));
+        return (key[..slash], key[(slash + 1)..]);
+    }
+
+    public static IServerGrain GetServerGrain(this IGrainFactory factory, string serverId, string code) =>
+        factory.GetGrain<IServerGrain>(Of(serverId, code));
+}

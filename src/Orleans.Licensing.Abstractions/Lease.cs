@@ -1,0 +1,32 @@
+namespace Orleans.Licensing;
+
+/// <summary>One client's authorization to use <see cref="Count"/> allocations until <see cref="ExpiresAt"/>.</summary>
+/// <param name="ServerId">The license server that holds the lease now.</param>
+/// <param name="RenewAfter">When the client should send its next heartbeat.</param>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.Lease")]
+public sealed record Lease(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] string Code,
+    [property: Id(2)] string ClientId,
+    [property: Id(3)] int Count,
+    [property: Id(4)] string ServerId,
+    [property: Id(5)] DateTimeOffset ExpiresAt,
+    [property: Id(6)] DateTimeOffset RenewAfter);
+
+/// <summary>A client's request for authorization (a checkout). A retried request with the same lease id is granted once.</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.CheckoutRequest")]
+public sealed record CheckoutRequest(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] int Count);
+
+/// <summary>
+/// A client's heartbeat for a lease. <see cref="ServerId"/> is the server the client believes holds it; when a
+/// client sends it to another server it is in fail-over mode and that server adopts the lease.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.LeaseUpdate")]
+public sealed record LeaseUpdate(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] int Count,
+    [property: Id(3)] string ServerId);

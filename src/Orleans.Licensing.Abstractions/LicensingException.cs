@@ -1,0 +1,22 @@
+namespace Orleans.Licensing;
+
+/// <summary>Stable error codes, surfaced as problem types by the HTTP API.</summary>
+public static class LicensingErrors
+{
+    public const string UnknownLicense = "unknown-license";
+    public const string NoAllocation = "no-allocation";
+    public const string LeaseUnknown = "lease-unknown";
+    public const string InvalidRequest = "invalid-request";
+    public const string Conflict = "conflict";
+    public const string LicenseExpired = "license-expired";
+}
+
+/// <summary>A request the pool refuses; <see cref="Error"/> is one of <see cref="LicensingErrors"/>. Nothing was changed.</summary>
+[GenerateSerializer, Alias("Orleans.Licensing.LicensingException")]
+public sealed class LicensingException : Exception
+{
+    public LicensingException(string error, string message) : base(message) => Error = error;
+
+    [Id(0)]
+    public string Error { get; }
+}

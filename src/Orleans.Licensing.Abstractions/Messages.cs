@@ -1,0 +1,42 @@
+namespace Orleans.Licensing;
+
+/// <summary>Add license code message (claims 11, 12, 25, 26). Without initial shares the seats are split evenly.</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.AddLicenseCode")]
+public sealed record AddLicenseCode(
+    [property: Id(0)] LicenseCode License,
+    [property: Id(1)] DistributionCriteria? Criteria = null);
+
+/// <summary>Add allocations message (claims 9, 10, 23, 24): the count goes to the free pool.</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.AddAllocations")]
+public sealed record AddAllocations(
+    [property: Id(0)] string Code,
+    [property: Id(1)] int Count);
+
+/// <summary>
+/// How allocations are distributed among servers. Exactly one of <see cref="Shares"/> (explicit counts),
+/// <see cref="Weights"/> (proportional) or <see cref="Even"/> says the shares; thresholds are optional.
+/// Servers not named get zero; what is not distributed stays in the free pool.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.DistributionCriteria")]
+public sealed record DistributionCriteria(
+    [property: Id(0)] IReadOnlyDictionary<string, int>? Shares = null,
+    [property: Id(1)] IReadOnlyDictionary<string, int>? Weights = null,
+    [property: Id(2)] bool Even = false,
+    [property: Id(3)] double? DefaultThreshold = null,
+    [property: Id(4)] IReadOnlyDictionary<string, double>? Thresholds = null,
+    [property: Id(5)] int FreePoolReserve = 0);
+
+/// <summary>Change distribution criteria message (claims 7, 8, 21, 22).</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.ChangeDistributionCriteria")]
+public sealed record ChangeDistributionCriteria(
+    [property: Id(0)] string Code,
+    [property: Id(1)] DistributionCriteria Criteria);
+
+/// <summary>
+/// Distribution criteria sync message (claims 6, 8, 10, 12, 20, 22, 24, 26): the leader's table after a change,
+/// plus the leases adopted away from their origin server, which that server must no longer count.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.DistributionSync")]
+public sealed record DistributionSync(
+    [property: Id(0)] Distribution Distribution,
+    [property: Id(1)] IReadOnlyList<AdoptedLease> Adopted);

@@ -1,0 +1,22 @@
+namespace Orleans.Licensing;
+
+/// <summary>What a license server knows of one license code: its record of allocations (claim 33) and its leases.</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.ServerView")]
+public sealed record ServerView(
+    [property: Id(0)] string ServerId,
+    [property: Id(1)] string Code,
+    [property: Id(2)] int Allocated,
+    [property: Id(3)] int InUse,
+    [property: Id(4)] double Threshold,
+    [property: Id(5)] long AppliedVersion,
+    [property: Id(6)] IReadOnlyList<Lease> Leases,
+    [property: Id(7)] int Borrows);
+
+/// <summary>The outcome of a checkout: a lease, or the reason none could be granted.</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.CheckoutResult")]
+public sealed record CheckoutResult(
+    [property: Id(0)] Lease? Lease,
+    [property: Id(1)] string? DeniedReason)
+{
+    public bool Granted => Lease is not null;
+}
