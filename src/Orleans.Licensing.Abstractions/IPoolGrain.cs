@@ -18,8 +18,9 @@ public interface IPoolGrain : IGrainWithStringKey
     Task<BorrowGrant> Borrow(BorrowRequest request);
 
     /// <summary>A server (re)activates: it gets its row and the leases adopted away from it before it serves.</summary>
-    [Alias("Rejoin")]
-    Task<DistributionSync> Rejoin(string serverId, string siloAddress);
+    /// <remarks>Interleaves, so that a server activating while the leader awaits it never deadlocks.</remarks>
+    [Alias("Rejoin"), AlwaysInterleave]
+    Task<DistributionSync?> Rejoin(string serverId, string siloAddress);
 
     /// <summary>Move idle surplus of servers back to the free pool (claim 32). Returns how many moved.</summary>
     [Alias("Redistribute")]

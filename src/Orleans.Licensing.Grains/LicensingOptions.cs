@@ -1,0 +1,29 @@
+namespace Orleans.Licensing;
+
+/// <summary>Settings of the license pool (configuration section "Licensing").</summary>
+public sealed class LicensingOptions
+{
+    /// <summary>The grain storage provider that holds every distribution, server record and lease.</summary>
+    public const string StorageName = "licensing";
+
+    /// <summary>How long a lease lives without a heartbeat.</summary>
+    public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often a server removes expired leases and reports its usage to the leader.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the leader re-distributes idle surplus (claim 32); zero turns the timer off.</summary>
+    public TimeSpan RedistributeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Borrowing threshold for servers the distribution criteria do not name.</summary>
+    public double DefaultThreshold { get; set; } = 0.8;
+
+    /// <summary>The least a server borrows at once; larger values mean fewer calls to the leader.</summary>
+    public int MinBorrow { get; set; } = 1;
+
+    /// <summary>
+    /// Leases of one server and license code are kept in this many storage records, so that a change rewrites one
+    /// page, not every lease. Fixed for a server record once it is first written.
+    /// </summary>
+    public int LeasePages { get; set; } = 16;
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
+using Orleans.Licensing.Placement;
+
+namespace Orleans.Licensing;
+
+public static class LicensingSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the license pool to a silo: server placement, the membership watcher and options. The grain storage
+    /// provider named <see cref="LicensingOptions.StorageName"/> must be added as well (shared by all silos).
+    /// </summary>
+    public static ISiloBuilder AddLicensing(this ISiloBuilder builder, Action<LicensingOptions>? configure = null)
+    {
+        builder.Services.AddOptions<LicensingOptions>().Configure(o => configure?.Invoke(o));
+        builder.Services.AddPlacementDirector<ServerPlacementStrategy, ServerPlacementDirector>();
+        builder.Services.AddHostedService<MembershipWatcher>();
+        return builder;
+    }
+}

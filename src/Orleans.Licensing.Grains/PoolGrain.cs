@@ -1,0 +1,489 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+
+namespace Orleans.Licensing;
+
+/// <summary>
+/// The leader of one license code (claims 1, 4, 16, 18): it holds the distribution, finds sources when a server lacks
+/// allocations, and sends a distribution criteria sync to every functioning server after each change.
+/// Not reentrant: a change (including the give-ups it awaits) is one turn, written once, so the version a give-up
+/// promises is the version that lands. Leader calls are rare by design; servers absorb the checkout rate.
+/// </summary>
+public sealed partial class PoolGrain(
+    [PersistentState("pool", LicensingOptions.StorageName)] IPersistentState<PoolState> state,
+    ILocalSiloDetails silo,
+    IClusterMembershipService membership,
+    IServiceProvider services,
+    IOptions<LicensingOptions> options,
+    ILogger<PoolGrain> logger) : Grain, IPoolGrain
+{
+    private const int RecentBorrowsKept = 512;
+    private const int MaxSeats = 100_000_000;
+
+    private readonly LicensingOptions _options = options.Value;
+
+    /// <summary>Each server's allocations as last written: a rejoining server never gets a raise that is not durable yet.</summary>
+    private Dictionary<string, int> _committed = [];
+
+    private PoolState S => state.State;
+    private string Code => this.GetPrimaryKeyString();
+    private string LeaderServerId => silo.Name;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
+        if (S.License is null) return;
+
+        // A new leader: servers may have died with the old one.
+        if (await RefreshStatusAsync()) await CommitAndSyncAsync();
+        if (_options.RedistributeInterval > TimeSpan.Zero)
+        {
+            this.RegisterGrainTimer(async () => await ((IPoolGrain)this).Redistribute(), new GrainTimerCreationOptions(_options.RedistributeInterval, _options.RedistributeInterval));
+        }
+    }
+
+    async Task<Distribution> IPoolGrain.AddLicenseCode(AddLicenseCode message)
+    {
+        var license = message.License ?? throw Invalid("A license code is required.");
+        if (string.IsNullOrWhiteSpace(license.Code) || license.Code.Length > 200 || license.Code.Contains('/'))
+            throw Invalid("A license code must be 1 to 200 characters with no '/'.");
+        if (license.Code != Code) throw Invalid($"This pool serves '{Code}', not '{license.Code}'.");
+        if (string.IsNullOrWhiteSpace(license.Product)) throw Invalid("A product is required.");
+        if (license.Seats < 1 || license.Seats > MaxSeats) throw Invalid($"Seats must be between 1 and {MaxSeats}.");
+        var criteria = message.Criteria ?? new DistributionCriteria(Even: true);
+        DistributionPlanner.Validate(criteria, license.Seats);
+
+        if (S.License is { } existing)
+        {
+            // Idempotent: the same code again changes nothing; a different one is a conflict.
+            if (existing != license) throw new LicensingException(LicensingErrors.Conflict, $"License code '{Code}' exists with other terms.");
+            await GrainFactory.GetGrain<ICatalogGrain>(ICatalogGrain.Key).Add(Code);
+            return Snapshot();
+        }
+
+        S.License = license;
+        S.Total = license.Seats;
+        S.FreePool = license.Seats;
+        await RefreshStatusAsync();
+        await ApplyCriteriaAsync(criteria);
+        await CommitAndSyncAsync();
+        await GrainFactory.GetGrain<ICatalogGrain>(ICatalogGrain.Key).Add(Code);
+        LogLicenseAdded(Code, license.Seats);
+        return Snapshot();
+    }
+
+    async Task<Distribution> IPoolGrain.AddAllocations(AddAllocations message)
+    {
+        EnsureLicense();
+        if (message.Code != Code) throw Invalid($"This pool serves '{Code}', not '{message.Code}'.");
+        if (message.Count < 1 || (long)S.Total + message.Count > MaxSeats) throw Invalid($"Count must be at least 1 and the total at most {MaxSeats}.");
+        S.Total += message.Count;
+        S.FreePool += message.Count;
+        S.License = S.License! with { Seats = S.Total };
+        await CommitAndSyncAsync();
+        return Snapshot();
+    }
+
+    async Task<Distribution> IPoolGrain.ChangeDistributionCriteria(ChangeDistributionCriteria message)
+    {
+        EnsureLicense();
+        if (message.Code != Code) throw Invalid($"This pool serves '{Code}', not '{message.Code}'.");
+        var criteria = message.Criteria ?? throw Invalid("Distribution criteria are required.");
+        DistributionPlanner.Validate(criteria, S.Total);
+        await RefreshStatusAsync();
+        await ApplyCriteriaAsync(criteria);
+        await CommitAndSyncAsync();
+        return Snapshot();
+    }
+
+    async Task<BorrowGrant> IPoolGrain.Borrow(BorrowRequest request)
+    {
+        EnsureLicense();
+        if (request.Count < 0 || string.IsNullOrWhiteSpace(request.ServerId)) throw Invalid("A borrow needs a server id and a non-negative count.");
+        if (S.RecentBorrows.FirstOrDefault(b => b.OperationId == request.OperationId) is { } done)
+        {
+            return new BorrowGrant(done.OperationId, done.Granted, done.Sources, SyncFor());
+        }
+
+        await RefreshStatusAsync();
+        var taker = Share(request.ServerId);
+        taker.InUse = request.InUse;
+        if (request.Adoption is { } adoption) RecordAdoption(adoption, request.ServerId);
+
+        var sources = new List<BorrowSource>();
+        var need = request.Count;
+        if (request.Reason == BorrowReason.ClientRequest)
+        {
+            // Claims 5, 19: free pool, then down servers, then the leader server's own share.
+            need -= TakeFromFreePool(need, sources);
+            need -= TakeFromDownServers(need, request.ServerId, sources);
+            need -= await TakeFromLeaderServerAsync(need, request.ServerId, sources);
+        }
+        else
+        {
+            // Claims 14, 28: the leader server, free pool, down servers; then (claims 15, 29) the other live servers.
+            need -= await TakeFromLeaderServerAsync(need, request.ServerId, sources);
+            need -= TakeFromFreePool(need, sources);
+            need -= TakeFromDownServers(need, request.ServerId, sources);
+            need -= await TakeFromLiveServersAsync(need, request.ServerId, sources);
+        }
+
+        var granted = request.Count - need;
+        taker.Allocated += granted;
+        S.RecentBorrows.Add(new BorrowOutcome(request.OperationId, granted, sources));
+        if (S.RecentBorrows.Count > RecentBorrowsKept) S.RecentBorrows.RemoveRange(0, S.RecentBorrows.Count - RecentBorrowsKept);
+        await CommitAndSyncAsync();
+        LogBorrow(Code, request.ServerId, request.Count, granted, request.Reason);
+        return new BorrowGrant(request.OperationId, granted, sources, SyncFor());
+    }
+
+    Task<DistributionSync?> IPoolGrain.Rejoin(string serverId, string siloAddress)
+    {
+        // Interleaves with a change in flight: report no more than is durable, and stop counting the server as down
+        // right away so that no later step takes its allocations.
+        if (S.License is null) return Task.FromResult<DistributionSync?>(null);
+        var share = Share(serverId);
+        share.Down = false;
+        share.Held.Clear();
+        share.RejoinedFrom = siloAddress;
+        var distribution = Snapshot() with
+        {
+            Version = Math.Max(0, S.Version - 1),
+            Servers = [.. Snapshot().Servers.Select(s => s with { Allocated = Math.Min(s.Allocated, _committed.GetValueOrDefault(s.ServerId)) })],
+        };
+        return Task.FromResult<DistributionSync?>(new DistributionSync(distribution, ActiveAdoptions()));
+    }
+
+    async Task<int> IPoolGrain.Redistribute()
+    {
+        if (S.License is null) return 0;
+        var changed = await RefreshStatusAsync();
+        var now = DateTimeOffset.UtcNow;
+        var moved = 0;
+
+        // Idle surplus goes back to the free pool: live servers give what they do not need, down servers their unused.
+        foreach (var (serverId, share) in S.Servers.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var surplus = share.Down ? share.DownUnused(now) : share.Allocated - share.BaseShare;
+            if (surplus <= 0) continue;
+            var given = share.Down ? surplus : await GiveUpAsync(serverId, surplus, TransferMode.Surplus);
+            if (share.Down) share.Allocated -= given;
+            S.FreePool += given;
+            moved += given;
+        }
+
+        // Then the free pool refills functioning servers below their base share.
+        foreach (var share in S.Servers.Values.Where(s => !s.Down && s.Allocated < s.BaseShare))
+        {
+            var add = Math.Min(share.BaseShare - share.Allocated, S.FreePool);
+            share.Allocated += add;
+            S.FreePool -= add;
+            changed |= add > 0;
+        }
+
+        if (moved > 0 || changed) await CommitAndSyncAsync();
+        if (moved > 0) LogRedistributed(Code, moved);
+        return moved;
+    }
+
+    async Task IPoolGrain.RefreshMembership()
+    {
+        if (S.License is not null && await RefreshStatusAsync()) await CommitAndSyncAsync();
+    }
+
+    Task IPoolGrain.ReportUsage(string serverId, int inUse)
+    {
+        if (S.License is not null && S.Servers.TryGetValue(serverId, out var share)) share.InUse = inUse;
+        return Task.CompletedTask;
+    }
+
+    Task<Distribution?> IPoolGrain.GetDistribution() => Task.FromResult(S.License is null ? null : Snapshot());
+
+    private int TakeFromFreePool(int need, List<BorrowSource> sources)
+    {
+        var take = Math.Min(need, S.FreePool);
+        if (take <= 0) return 0;
+        S.FreePool -= take;
+        sources.Add(new BorrowSource(SourceKind.FreePool, null, take));
+        return take;
+    }
+
+    private int TakeFromDownServers(int need, string takerId, List<BorrowSource> sources)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var taken = 0;
+        foreach (var (serverId, share) in S.Servers.Where(s => s.Value.Down && s.Key != takerId).OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var take = Math.Min(need - taken, share.DownUnused(now));
+            if (take <= 0) continue;
+            share.Allocated -= take;
+            taken += take;
+            sources.Add(new BorrowSource(SourceKind.DownServer, serverId, take));
+        }
+
+        return taken;
+    }
+
+    private async Task<int> TakeFromLeaderServerAsync(int need, string takerId, List<BorrowSource> sources)
+    {
+        if (need <= 0 || takerId == LeaderServerId || Share(LeaderServerId) is { Down: true } or { Allocated: 0 }) return 0;
+        var given = await GiveUpAsync(LeaderServerId, need, TransferMode.Unused);
+        if (given > 0) sources.Add(new BorrowSource(SourceKind.LeaderServer, LeaderServerId, given));
+        return given;
+    }
+
+    private async Task<int> TakeFromLiveServersAsync(int need, string takerId, List<BorrowSource> sources)
+    {
+        var taken = 0;
+        var candidates = S.Servers
+            .Where(s => !s.Value.Down && s.Key != takerId && s.Key != LeaderServerId && s.Value.Allocated > 0)
+            .OrderByDescending(s => s.Value.Allocated - s.Value.InUse).ThenBy(s => s.Key, StringComparer.Ordinal)
+            .Select(s => s.Key).ToList();
+        foreach (var serverId in candidates)
+        {
+            if (taken >= need) break;
+            var given = await GiveUpAsync(serverId, need - taken, TransferMode.Unused);
+            if (given > 0) sources.Add(new BorrowSource(SourceKind.LiveServer, serverId, given));
+            taken += given;
+        }
+
+        return taken;
+    }
+
+    /// <summary>
+    /// Asks a live server to give allocations up (claim 33): it shrinks its own record first and tells us how many it
+    /// gave; only then does this grain count them elsewhere. A server that cannot be reached gives nothing.
+    /// </summary>
+    private async Task<int> GiveUpAsync(string serverId, int count, TransferMode mode)
+    {
+        if (count <= 0) return 0;
+        var share = Share(serverId);
+        var request = new TransferRequest(Guid.NewGuid(), count, mode, S.Version, share.Allocated, S.Version + 1);
+        try
+        {
+            var result = await GrainFactory.GetServerGrain(serverId, Code).GiveUp(request);
+            share.Allocated -= result.Given;
+            share.InUse = result.InUse;
+            return result.Given;
+        }
+        catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+        {
+            LogGiveUpFailed(e, Code, serverId);
+            return 0;
+        }
+    }
+
+    private async Task ApplyCriteriaAsync(DistributionCriteria criteria)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var up = S.Servers.Where(s => !s.Value.Down).Select(s => s.Key).OrderBy(s => s, StringComparer.Ordinal).ToList();
+        var targets = DistributionPlanner.Targets(criteria, S.Total, S.Servers.Keys.ToList(), up);
+        S.Criteria = criteria;
+
+        // Shrink first (a live server only gives what is unused), so that the free pool can fill the others.
+        foreach (var (serverId, target) in targets.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            var share = Share(serverId);
+            share.BaseShare = target;
+            share.Threshold = DistributionPlanner.ThresholdOf(criteria, serverId, _options.DefaultThreshold);
+            var excess = share.Allocated - target;
+            if (excess <= 0) continue;
+            var given = share.Down ? Math.Min(excess, share.DownUnused(now)) : await GiveUpAsync(serverId, excess, TransferMode.Unused);
+            if (share.Down) share.Allocated -= given;
+            S.FreePool += given;
+        }
+
+        foreach (var (serverId, target) in targets.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            var share = Share(serverId);
+            var add = Math.Min(Math.Max(0, target - share.Allocated), S.FreePool);
+            share.Allocated += add;
+            S.FreePool -= add;
+        }
+    }
+
+    /// <summary>
+    /// Marks servers down or up from silo membership. A server that goes down keeps, as held, the allocations of its
+    /// leases that clients may still fail over with (read from its own storage); the rest is a source at once.
+    /// </summary>
+    private async Task<bool> RefreshStatusAsync()
+    {
+        var snapshot = membership.CurrentSnapshot;
+        var changed = false;
+        foreach (var member in snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active && !string.IsNullOrEmpty(m.Name)))
+        {
+            if (!S.Servers.ContainsKey(member.Name))
+            {
+                Share(member.Name);
+                changed = true;
+            }
+        }
+
+        foreach (var (serverId, share) in S.Servers)
+        {
+            var up = IsUp(snapshot, serverId, share);
+            if (up == !share.Down) continue;
+            changed = true;
+            share.Down = !up;
+            share.Held.Clear();
+            if (share.Down)
+            {
+                await LoadHeldAsync(serverId, share);
+                LogServerDown(Code, serverId, share.Allocated, share.Held.Values.Sum(h => h.Count));
+            }
+            else
+            {
+                LogServerUp(Code, serverId);
+            }
+        }
+
+        PruneAdoptions();
+        return changed;
+    }
+
+    private static bool IsUp(ClusterMembershipSnapshot snapshot, string serverId, ShareState share)
+    {
+        if (snapshot.Members.Values.Any(m => m.Name == serverId && m.Status == SiloStatus.Active))
+        {
+            share.RejoinedFrom = null;
+            return true;
+        }
+
+        // Rejoined, but membership here has not caught up with that silo yet.
+        return share.RejoinedFrom is { } address
+            && snapshot.GetSiloStatus(SiloAddress.FromParsableString(address)) is not (SiloStatus.Dead or SiloStatus.ShuttingDown or SiloStatus.Stopping);
+    }
+
+    private async Task LoadHeldAsync(string serverId, ShareState share)
+    {
+        var storage = services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
+        var grainId = GrainFactory.GetServerGrain(serverId, Code).GetGrainId();
+        var record = new GrainState<ServerRecord>(new ServerRecord());
+        await storage.ReadStateAsync("server", grainId, record);
+        if (record.State is not { LeasePages: > 0 } server) return;
+        var book = await LeaseBook.LoadAsync(storage, grainId, server.LeasePages);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var lease in book.All.Where(l => l.ExpiresAt > now))
+        {
+            if (S.Adoptions.TryGetValue(lease.LeaseId, out var adoption) && adoption.OriginServerId == serverId) continue;
+            share.Held[lease.LeaseId] = new HeldLease(lease.Count, lease.ExpiresAt);
+        }
+
+        // Never hold more than the leader counts for it.
+        var excess = share.Held.Values.Sum(h => h.Count) - share.Allocated;
+        foreach (var id in share.Held.OrderBy(h => h.Value.ExpiresAt).Select(h => h.Key).ToList())
+        {
+            if (excess <= 0) break;
+            excess -= share.Held[id].Count;
+            share.Held.Remove(id);
+        }
+    }
+
+    private void RecordAdoption(AdoptedLease adoption, string adopterId)
+    {
+        if (adoption.OriginServerId == adopterId && !S.Adoptions.ContainsKey(adoption.LeaseId)) return;
+        S.Adoptions[adoption.LeaseId] = new Adoption(adoption.OriginServerId, adopterId, adoption.ExpiresAt);
+
+        // The lease is backed by its adopter now: its allocation at a down origin is unused from here on.
+        if (S.Servers.TryGetValue(adoption.OriginServerId, out var origin)) origin.Held.Remove(adoption.LeaseId);
+    }
+
+    private void PruneAdoptions()
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var id in S.Adoptions.Where(a => a.Value.ExpiresAt <= now).Select(a => a.Key).ToList()) S.Adoptions.Remove(id);
+        foreach (var share in S.Servers.Values)
+        {
+            foreach (var id in share.Held.Where(h => h.Value.ExpiresAt <= now).Select(h => h.Key).ToList()) share.Held.Remove(id);
+        }
+    }
+
+    private IReadOnlyList<AdoptedLease> ActiveAdoptions() =>
+        [.. S.Adoptions.Select(a => new AdoptedLease(a.Key, a.Value.OriginServerId, a.Value.ExpiresAt))];
+
+    /// <summary>Writes the change, then sends the distribution criteria sync to every functioning server (claim 6).</summary>
+    private async Task CommitAndSyncAsync()
+    {
+        S.Version++;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e)
+        {
+            // InconsistentStateException means another activation wrote: ours is stale. Never swallow it.
+            LogWriteFailed(e, Code);
+            DeactivateOnIdle();
+            throw;
+        }
+
+        _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
+        var sync = SyncFor();
+        foreach (var (serverId, _) in S.Servers.Where(s => !s.Value.Down))
+        {
+            try
+            {
+                await GrainFactory.GetServerGrain(serverId, Code).ApplySync(sync);
+            }
+            catch (Exception e)
+            {
+                LogSyncFailed(e, Code, serverId);
+            }
+        }
+    }
+
+    private DistributionSync SyncFor() => new(Snapshot(), ActiveAdoptions());
+
+    private Distribution Snapshot()
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new Distribution(
+            S.License!, S.Total, S.FreePool, S.Version,
+            [.. S.Servers.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new ServerShare(
+                s.Key, s.Value.Allocated, s.Value.InUse, s.Value.Threshold, s.Value.BaseShare,
+                s.Value.Down ? ServerStatus.Down : ServerStatus.Up, s.Value.Down ? s.Value.HeldCount(now) : 0))],
+            LeaderServerId);
+    }
+
+    private ShareState Share(string serverId)
+    {
+        if (!S.Servers.TryGetValue(serverId, out var share))
+        {
+            share = new ShareState { Threshold = DistributionPlanner.ThresholdOf(S.Criteria, serverId, _options.DefaultThreshold) };
+            S.Servers[serverId] = share;
+        }
+
+        return share;
+    }
+
+    private void EnsureLicense()
+    {
+        if (S.License is null) throw new LicensingException(LicensingErrors.UnknownLicense, $"License code '{Code}' is unknown.");
+    }
+
+    private static LicensingException Invalid(string message) => new(LicensingErrors.InvalidRequest, message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "License code {Code} added with {Seats} seats")]
+    private partial void LogLicenseAdded(string code, int seats);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Code}: {ServerId} borrowed {Granted} of {Count} ({Reason})")]
+    private partial void LogBorrow(string code, string serverId, int count, int granted, BorrowReason reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: re-distributed {Moved} idle allocations to the free pool")]
+    private partial void LogRedistributed(string code, int moved);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: server {ServerId} is down with {Allocated} allocations, {Held} held for its clients")]
+    private partial void LogServerDown(string code, string serverId, int allocated, int held);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: server {ServerId} is up")]
+    private partial void LogServerUp(string code, string serverId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: server {ServerId} did not answer a give-up")]
+    private partial void LogGiveUpFailed(Exception e, string code, string serverId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: sync to {ServerId} failed")]
+    private partial void LogSyncFailed(Exception e, string code, string serverId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Code}: writing the distribution failed; the leader restarts from storage")]
+    private partial void LogWriteFailed(Exception e, string code);
+}

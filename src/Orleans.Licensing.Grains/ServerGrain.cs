@@ -1,0 +1,410 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Licensing.Placement;
+using Orleans.Placement;
+using Orleans.Storage;
+
+namespace Orleans.Licensing;
+
+/// <summary>
+/// One license server's part of one license code. It grants checkouts from its own allocations (claim 30), borrows
+/// from the leader when usage passes its threshold (claims 2, 3, 31) and adopts the leases of clients in fail-over
+/// mode (claim 13). Reentrant so that concurrent requests share one write: every state change is made synchronously
+/// between awaits, and then awaited through <see cref="GroupCommit"/>.
+/// </summary>
+[ServerPlacement, Immovable, Reentrant]
+public sealed partial class ServerGrain(
+    [PersistentState("server", LicensingOptions.StorageName)] IPersistentState<ServerRecord> record,
+    ILocalSiloDetails silo,
+    IClusterMembershipService membership,
+    IServiceProvider services,
+    IOptions<LicensingOptions> options,
+    ILogger<ServerGrain> logger) : Grain, IServerGrain
+{
+    private const int RecentTransfersKept = 64;
+    private const int LeaderAttempts = 4;
+
+    private readonly LicensingOptions _options = options.Value;
+    private string _serverId = "";
+    private string _code = "";
+    private LeaseBook _leases = null!;
+    private GroupCommit _commit = null!;
+    private Task<int>? _borrowing;
+    private int _borrows;
+    private int _reportedInUse = -1;
+    private Exception? _broken;
+
+    private ServerRecord Record => record.State;
+    private int Room => Record.Allocated - _leases.InUse;
+    private IPoolGrain Leader => GrainFactory.GetGrain<IPoolGrain>(_code);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_serverId, _code) = ServerGrainKey.Parse(this.GetPrimaryKeyString());
+
+        // Placement is an affinity, not a pin: a stale directory entry could place us on another silo.
+        if (!string.Equals(silo.Name, _serverId, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"ServerGrain of '{_serverId}' refused to activate on silo '{silo.Name}'.");
+        }
+
+        if (Record.LeasePages == 0) record.State = Record with { LeasePages = _options.LeasePages };
+        var storage = services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
+        _leases = await LeaseBook.LoadAsync(storage, this.GetGrainId(), Record.LeasePages);
+        _commit = new GroupCommit(WriteAsync);
+
+        // Sync from the leader before serving: it never counts a lease that was adopted elsewhere meanwhile.
+        var sync = await Leader.Rejoin(_serverId, silo.SiloAddress.ToParsableString());
+        if (sync is not null) Apply(sync, rejoining: true);
+        var expired = RemoveExpired();
+        if (expired > 0 || _leases.IsDirty) await _commit.CommitAsync();
+        if (_leases.InUse > Record.Allocated)
+        {
+            LogOverAllocated(_serverId, _code, _leases.InUse, Record.Allocated);
+        }
+
+        this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(_options.SweepInterval, _options.SweepInterval) { Interleave = true });
+    }
+
+    async Task<CheckoutResult> IServerGrain.Checkout(CheckoutRequest request)
+    {
+        var license = EnsureServing();
+        Validate(request.LeaseId, request.ClientId, request.Count, license);
+        if (_leases.TryGet(request.LeaseId, out var existing))
+        {
+            // A retried checkout: the same lease, granted once.
+            if (existing.ClientId != request.ClientId || existing.Count != request.Count)
+            {
+                throw new LicensingException(LicensingErrors.Conflict, $"Lease '{request.LeaseId}' exists with another client or count.");
+            }
+
+            await CommitAsync();
+            return new CheckoutResult(ToLease(existing), null);
+        }
+
+        while (Room < request.Count)
+        {
+            if (!await BorrowAsync(request.Count, BorrowReason.ClientRequest))
+            {
+                return new CheckoutResult(null, $"No allocation of '{_code}' is available: {Record.Allocated} allocated here, {_leases.InUse} in use, and the leader found no source.");
+            }
+        }
+
+        var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, DateTimeOffset.UtcNow + _options.LeaseTtl);
+        _leases.Put(lease);
+        BorrowEarlyIfAboveThreshold();
+        await CommitAsync();
+        return new CheckoutResult(ToLease(lease), null);
+    }
+
+    async Task<Lease> IServerGrain.Update(LeaseUpdate update)
+    {
+        var license = EnsureServing();
+        Validate(update.LeaseId, update.ClientId, update.Count, license);
+        if (_leases.TryGet(update.LeaseId, out var held))
+        {
+            if (held.ClientId != update.ClientId || held.Count != update.Count)
+            {
+                throw new LicensingException(LicensingErrors.Conflict, $"Lease '{update.LeaseId}' is held by another client or with another count.");
+            }
+
+            var renewed = held with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl };
+            _leases.Put(renewed);
+            await CommitAsync();
+            return ToLease(renewed);
+        }
+
+        // Fail-over mode: the client's server is unreachable (or lost the lease); adopt it here. The leader always
+        // hears of an adoption, so the origin server never counts this lease again, even when we have room.
+        var adoption = new AdoptedLease(update.LeaseId, update.ServerId, DateTimeOffset.UtcNow + _options.LeaseTtl);
+        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Math.Max(0, update.Count - Room), BorrowReason.FailoverUpdate, _leases.InUse, adoption));
+        Apply(grant.Sync, rejoining: false);
+        while (Room < update.Count)
+        {
+            if (!await BorrowAsync(update.Count, BorrowReason.FailoverUpdate))
+            {
+                throw new LicensingException(LicensingErrors.NoAllocation, $"No allocation of '{_code}' is available to adopt lease '{update.LeaseId}'.");
+            }
+        }
+
+        var adopted = new LeaseRecord(update.LeaseId, update.ClientId, update.Count, adoption.ExpiresAt);
+        _leases.Put(adopted);
+        LogAdopted(_serverId, update.LeaseId, update.ServerId, update.Count);
+        BorrowEarlyIfAboveThreshold();
+        await CommitAsync();
+        return ToLease(adopted);
+    }
+
+    async Task<bool> IServerGrain.Checkin(string leaseId)
+    {
+        ThrowIfBroken();
+        if (string.IsNullOrEmpty(leaseId) || !_leases.Remove(leaseId)) return false;
+        await CommitAsync();
+        return true;
+    }
+
+    Task<ServerView> IServerGrain.GetView() => Task.FromResult(new ServerView(
+        _serverId, _code, Record.Allocated, _leases.InUse, Record.Threshold, Record.AppliedVersion,
+        _leases.All.Select(ToLease).OrderBy(l => l.LeaseId, StringComparer.Ordinal).ToList(), _borrows));
+
+    async Task<TransferResult> IServerGrain.GiveUp(TransferRequest request)
+    {
+        ThrowIfBroken();
+        if (Record.RecentTransfers.FirstOrDefault(t => t.OperationId == request.OperationId) is { } done) return done;
+
+        // The leader's row is the truth when it is at least as new as ours (a raise may not have reached us yet).
+        var allocated = request.LeaderVersion >= Record.AppliedVersion ? request.Share : Record.Allocated;
+        var keep = request.Mode == TransferMode.Unused
+            ? _leases.InUse
+            : Math.Max(Math.Max(Record.BaseShare, Needed(_leases.InUse, Record.Threshold)), _leases.InUse);
+        var given = Math.Clamp(allocated - keep, 0, Math.Max(0, request.Count));
+        var result = new TransferResult(request.OperationId, given, _leases.InUse);
+        record.State = Record with
+        {
+            Allocated = allocated - given,
+            AppliedVersion = Math.Max(Record.AppliedVersion, request.NextVersion),
+            RecentTransfers = [.. Record.RecentTransfers.TakeLast(RecentTransfersKept - 1), result],
+        };
+
+        // The giver's record shrinks, durably, before the leader lets the taker grow (claim 33).
+        await CommitAsync();
+        return result;
+    }
+
+    async Task IServerGrain.ApplySync(DistributionSync sync)
+    {
+        if (_broken is not null) return;
+        if (Apply(sync, rejoining: false))
+        {
+            try
+            {
+                await CommitAsync();
+            }
+            catch (Exception e)
+            {
+                LogCommitFailed(e, _serverId, _code);
+            }
+        }
+    }
+
+    async Task<int> IServerGrain.ExpireLeases()
+    {
+        ThrowIfBroken();
+        var expired = RemoveExpired();
+        if (expired > 0) await CommitAsync();
+        return expired;
+    }
+
+    Task<Distribution> IServerGrain.AddLicenseCode(AddLicenseCode message) => Leader.AddLicenseCode(message);
+
+    Task<Distribution> IServerGrain.AddAllocations(AddAllocations message) => Leader.AddAllocations(message);
+
+    Task<Distribution> IServerGrain.ChangeDistributionCriteria(ChangeDistributionCriteria message) => Leader.ChangeDistributionCriteria(message);
+
+    /// <summary>Claim 2: usage / allocated above the threshold means too few allocations.</summary>
+    internal static bool AboveThreshold(int inUse, int allocated, double threshold) =>
+        allocated <= 0 ? inUse > 0 : (double)inUse / allocated > threshold;
+
+    /// <summary>The fewest allocations that keep <paramref name="inUse"/> within the threshold.</summary>
+    internal static int Needed(int inUse, double threshold) =>
+        inUse <= 0 ? 0 : (int)Math.Ceiling(inUse / Math.Max(threshold, 0.01) - 1e-9);
+
+    /// <summary>Claim 3: borrow as soon as usage passes the threshold, without making this request wait.</summary>
+    private void BorrowEarlyIfAboveThreshold()
+    {
+        if (_borrowing is not null || !AboveThreshold(_leases.InUse, Record.Allocated, Record.Threshold)) return;
+        _ = BorrowInBackgroundAsync();
+    }
+
+    private async Task BorrowInBackgroundAsync()
+    {
+        try
+        {
+            await BorrowAsync(0, BorrowReason.ClientRequest);
+        }
+        catch (Exception e)
+        {
+            LogBorrowFailed(e, _serverId, _code);
+        }
+    }
+
+    /// <summary>
+    /// Borrows enough for <paramref name="wanted"/> more allocations and to bring usage back within the threshold.
+    /// One borrow at a time: a caller that finds one in flight waits for it and then looks at its room again.
+    /// </summary>
+    private async Task<bool> BorrowAsync(int wanted, BorrowReason reason)
+    {
+        if (_borrowing is { } inFlight)
+        {
+            await inFlight;
+            return true;
+        }
+
+        var inUse = _leases.InUse + wanted;
+        var count = Math.Max(Math.Max(inUse - Record.Allocated, Needed(inUse, Record.Threshold) - Record.Allocated), 0);
+        if (count == 0) return true;
+        count = Math.Max(count, _options.MinBorrow);
+        var borrow = BorrowFromLeaderAsync(count, reason);
+        _borrowing = borrow;
+        try
+        {
+            return await borrow > 0;
+        }
+        finally
+        {
+            _borrowing = null;
+        }
+    }
+
+    private async Task<int> BorrowFromLeaderAsync(int count, BorrowReason reason)
+    {
+        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, count, reason, _leases.InUse));
+        _borrows++;
+        if (Apply(grant.Sync, rejoining: false)) await CommitAsync();
+        LogBorrowed(_serverId, _code, count, grant.Granted, reason);
+        return grant.Granted;
+    }
+
+    /// <summary>Calls the leader, retrying with the same operation id while it moves to another silo.</summary>
+    private async Task<BorrowGrant> CallLeaderAsync(BorrowRequest request)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Leader.Borrow(request);
+            }
+            catch (Exception e) when (attempt < LeaderAttempts && e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+        }
+    }
+
+    /// <summary>Applies a distribution criteria sync. Returns whether the record or the leases changed.</summary>
+    private bool Apply(DistributionSync sync, bool rejoining)
+    {
+        var changed = false;
+        var distribution = sync.Distribution;
+        if (distribution.Version > Record.AppliedVersion || rejoining)
+        {
+            var row = distribution[_serverId];
+            record.State = Record with
+            {
+                Allocated = row?.Allocated ?? 0,
+                Threshold = row?.Threshold ?? _options.DefaultThreshold,
+                BaseShare = row?.BaseShare ?? 0,
+                AppliedVersion = Math.Max(distribution.Version, Record.AppliedVersion),
+                License = distribution.License,
+            };
+            changed = true;
+        }
+
+        foreach (var adopted in sync.Adopted)
+        {
+            if (adopted.OriginServerId == _serverId && _leases.Remove(adopted.LeaseId))
+            {
+                LogDroppedAdopted(_serverId, adopted.LeaseId);
+                changed = true;
+            }
+        }
+
+        return changed;
+    }
+
+    private async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        if (_broken is not null) return;
+        if (RemoveExpired() > 0) await CommitAsync();
+        if (_leases.InUse != _reportedInUse && Record.License is not null)
+        {
+            _reportedInUse = _leases.InUse;
+            await Leader.ReportUsage(_serverId, _leases.InUse);
+        }
+    }
+
+    private int RemoveExpired()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var expired = _leases.All.Where(l => l.ExpiresAt <= now).Select(l => l.LeaseId).ToList();
+        foreach (var id in expired) _leases.Remove(id);
+        return expired.Count;
+    }
+
+    private async Task CommitAsync()
+    {
+        ThrowIfBroken();
+        try
+        {
+            await _commit.CommitAsync();
+        }
+        catch (Exception e)
+        {
+            // What is in memory may now differ from storage (a stale activation, or a failed write): start over from storage.
+            _broken ??= e;
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        // The record first: it fences a stale duplicate activation before it can write any lease page.
+        record.State = Record with { Sequence = Record.Sequence + 1 };
+        await record.WriteStateAsync();
+        await _leases.FlushAsync();
+    }
+
+    private LicenseCode EnsureServing()
+    {
+        ThrowIfBroken();
+        if (membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress) == SiloStatus.Dead)
+        {
+            throw new SiloUnavailableException($"License server '{_serverId}' has been declared dead.");
+        }
+
+        var license = Record.License ?? throw new LicensingException(LicensingErrors.UnknownLicense, $"License code '{_code}' is unknown.");
+        if (license.IsExpired(DateTimeOffset.UtcNow))
+        {
+            throw new LicensingException(LicensingErrors.LicenseExpired, $"License code '{_code}' expired at {license.ExpiresAt:O}.");
+        }
+
+        return license;
+    }
+
+    private void ThrowIfBroken()
+    {
+        if (_broken is not null) throw new InvalidOperationException($"ServerGrain {_serverId}/{_code} is restarting after a failed write.", _broken);
+    }
+
+    private static void Validate(string leaseId, string clientId, int count, LicenseCode license)
+    {
+        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > 128)
+            throw new LicensingException(LicensingErrors.InvalidRequest, "A lease id of 1 to 128 characters is required.");
+        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > 256)
+            throw new LicensingException(LicensingErrors.InvalidRequest, "A client id of 1 to 256 characters is required.");
+        if (count < 1 || count > license.Seats)
+            throw new LicensingException(LicensingErrors.InvalidRequest, $"Count must be between 1 and {license.Seats}, the seats of '{license.Code}'.");
+    }
+
+    private Lease ToLease(LeaseRecord lease) => new(
+        lease.LeaseId, _code, lease.ClientId, lease.Count, _serverId, lease.ExpiresAt,
+        lease.ExpiresAt - _options.LeaseTtl + _options.LeaseTtl / 3);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{ServerId} asked the leader of {Code} for {Count} ({Reason}) and got {Granted}")]
+    private partial void LogBorrowed(string serverId, string code, int count, int granted, BorrowReason reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{ServerId} could not borrow for {Code}")]
+    private partial void LogBorrowFailed(Exception e, string serverId, string code);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{ServerId} adopted lease {LeaseId} ({Count}) from {Origin}")]
+    private partial void LogAdopted(string serverId, string leaseId, string origin, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{ServerId} dropped lease {LeaseId}: it was adopted by another server")]
+    private partial void LogDroppedAdopted(string serverId, string leaseId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{ServerId} holds {InUse} allocations of {Code} in use but manages {Allocated}")]
+    private partial void LogOverAllocated(string serverId, string code, int inUse, int allocated);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{ServerId} failed to commit {Code}; the grain restarts from storage")]
+    private partial void LogCommitFailed(Exception e, string serverId, string code);
+}

@@ -1,0 +1,37 @@
+namespace Orleans.Licensing;
+
+/// <summary>
+/// A license server's persisted record of one license code (claim 33): the allocations it manages and the distribution
+/// version it last applied. Immutable: a change replaces it, so a write in flight never sees a half-made change.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.ServerRecord")]
+public sealed record ServerRecord
+{
+    [Id(0)] public int Allocated { get; init; }
+    [Id(1)] public double Threshold { get; init; }
+    [Id(2)] public int BaseShare { get; init; }
+    [Id(3)] public long AppliedVersion { get; init; }
+    [Id(4)] public LicenseCode? License { get; init; }
+    [Id(5)] public int LeasePages { get; init; }
+
+    /// <summary>Outcomes of the latest transfers, so that a retried give-up never gives twice.</summary>
+    [Id(6)] public IReadOnlyList<TransferResult> RecentTransfers { get; init; } = [];
+
+    /// <summary>Bumped by every commit: the record is written first, so a stale activation fails before it writes a lease page.</summary>
+    [Id(7)] public long Sequence { get; init; }
+}
+
+/// <summary>A lease as stored: the compact form of <see cref="Lease"/>.</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.LeaseRecord")]
+public sealed record LeaseRecord(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] int Count,
+    [property: Id(3)] DateTimeOffset ExpiresAt);
+
+/// <summary>One storage record of a server's leases.</summary>
+[GenerateSerializer, Alias("Orleans.Licensing.LeasePage")]
+public sealed class LeasePage
+{
+    [Id(0)] public Dictionary<string, LeaseRecord> Leases { get; set; } = [];
+}
