@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Placement;
 using Orleans.Storage;
 
 namespace Orleans.Licensing;
@@ -9,6 +10,7 @@ namespace Orleans.Licensing;
 /// Not reentrant: a change (including the give-ups it awaits) is one turn, written once, so the version a give-up
 /// promises is the version that lands. Leader calls are rare by design; servers absorb the checkout rate.
 /// </summary>
+[PreferLocalPlacement]
 public sealed partial class PoolGrain(
     [PersistentState("pool", LicensingOptions.StorageName)] IPersistentState<PoolState> state,
     ILocalSiloDetails silo,
@@ -24,6 +26,7 @@ public sealed partial class PoolGrain(
 
     /// <summary>Each server's allocations as last written: a rejoining server never gets a raise that is not durable yet.</summary>
     private Dictionary<string, int> _committed = [];
+    private long _committedVersion;
 
     private PoolState S => state.State;
     private string Code => this.GetPrimaryKeyString();
@@ -32,6 +35,7 @@ public sealed partial class PoolGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
+        _committedVersion = S.Version;
         if (S.License is null) return;
 
         // A new leader: servers may have died with the old one.
@@ -139,8 +143,8 @@ public sealed partial class PoolGrain(
 
     Task<DistributionSync?> IPoolGrain.Rejoin(string serverId, string siloAddress)
     {
-        // Interleaves with a change in flight: report no more than is durable, and stop counting the server as down
-        // right away so that no later step takes its allocations.
+        // Interleaves with a change in flight: report no more than is durable, at the durable version (the change in
+        // flight lands as a newer one), and stop counting the server as down so that no later step takes from it.
         if (S.License is null) return Task.FromResult<DistributionSync?>(null);
         var share = Share(serverId);
         share.Down = false;
@@ -148,7 +152,7 @@ public sealed partial class PoolGrain(
         share.RejoinedFrom = siloAddress;
         var distribution = Snapshot() with
         {
-            Version = Math.Max(0, S.Version - 1),
+            Version = _committedVersion,
             Servers = [.. Snapshot().Servers.Select(s => s with { Allocated = Math.Min(s.Allocated, _committed.GetValueOrDefault(s.ServerId)) })],
         };
         return Task.FromResult<DistributionSync?>(new DistributionSync(distribution, ActiveAdoptions()));
@@ -418,6 +422,7 @@ public sealed partial class PoolGrain(
         }
 
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
+        _committedVersion = S.Version;
         var sync = SyncFor();
         foreach (var (serverId, _) in S.Servers.Where(s => !s.Value.Down))
         {
