@@ -35,13 +35,20 @@ public sealed class PoolCluster : IAsyncDisposable
 
     public InProcessTestCluster Cluster { get; }
 
+    /// <summary>The running silos by server id. The test cluster forgets a silo started again after a kill, so keep our own.</summary>
+    private readonly Dictionary<string, InProcessSiloHandle> _live = [];
+
     public IClusterClient Client => Cluster.Client;
 
     public IGrainFactory Grains => Cluster.Client;
 
-    public IReadOnlyList<string> ServerIds => [.. Cluster.Silos.Where(s => s.IsActive).Select(s => s.Name).Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> ServerIds => [.. _live.Keys.Order(StringComparer.Ordinal)];
 
-    public Task StartAsync() => Cluster.DeployAsync();
+    public async Task StartAsync()
+    {
+        await Cluster.DeployAsync();
+        foreach (var silo in Cluster.Silos) _live[silo.Name] = silo;
+    }
 
     public IServerGrain Server(string serverId, string code) => Grains.GetServerGrain(serverId, code);
 
@@ -57,14 +64,24 @@ public sealed class PoolCluster : IAsyncDisposable
     public static string NewCode(string prefix = "code") => $"{prefix}-{Guid.NewGuid():N}"[..24];
 
     public T Service<T>(string serverId) where T : notnull =>
-        Cluster.Silos.Single(s => s.IsActive && s.Name == serverId).ServiceProvider.GetRequiredService<T>();
+        _live[serverId].ServiceProvider.GetRequiredService<T>();
 
     /// <summary>Kills a server's silo (no graceful shutdown) and waits until the other silos see it dead.</summary>
     public async Task KillAsync(string serverId)
     {
-        var silo = Cluster.Silos.Single(s => s.IsActive && s.Name == serverId);
-        await Cluster.KillSiloAsync(silo);
-        await WaitAsync.UntilAsync(() => Task.FromResult(Cluster.Silos.Where(s => s.IsActive).All(s =>
+        var silo = _live[serverId];
+        _live.Remove(serverId);
+        if (Cluster.Silos.Contains(silo))
+        {
+            await Cluster.KillSiloAsync(silo);
+        }
+        else
+        {
+            await silo.StopSiloAsync(stopGracefully: false);
+            await silo.DisposeAsync();
+        }
+
+        await WaitAsync.UntilAsync(() => Task.FromResult(_live.Values.All(s =>
             !s.ServiceProvider.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
                 .Any(m => m.Name == serverId && m.Status == SiloStatus.Active))), $"{serverId} declared dead");
     }
@@ -72,11 +89,13 @@ public sealed class PoolCluster : IAsyncDisposable
     /// <summary>Starts a killed server again under the same name and waits until every silo sees it active.</summary>
     public async Task RestartAsync(string serverId)
     {
-        var instance = serverId == "Primary" ? 0 : int.Parse(serverId.Split('_')[1]);
-        await Cluster.StartSiloAsync(instance, Cluster.Options);
-        await WaitAsync.UntilAsync(() => Task.FromResult(Cluster.Silos.Where(s => s.IsActive).All(s =>
+        var instance = int.Parse(serverId[(serverId.LastIndexOf('_') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var silo = await Cluster.StartSiloAsync(instance, Cluster.Options);
+        Assert.Equal(serverId, silo.Name);
+        _live[serverId] = silo;
+        await WaitAsync.UntilAsync(() => Task.FromResult(_live.Values.All(s =>
             s.ServiceProvider.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
-                .Count(m => m.Status == SiloStatus.Active) == Cluster.Silos.Count(x => x.IsActive))), $"{serverId} active everywhere");
+                .Count(m => m.Status == SiloStatus.Active) == _live.Count)), $"{serverId} active everywhere");
     }
 
     /// <summary>Waits until the leader counts the server as down (membership reached it).</summary>
@@ -90,6 +109,12 @@ public sealed class PoolCluster : IAsyncDisposable
     {
         try
         {
+            foreach (var silo in _live.Values.Where(s => !Cluster.Silos.Contains(s)))
+            {
+                await silo.StopSiloAsync(stopGracefully: false);
+                await silo.DisposeAsync();
+            }
+
             await Cluster.StopAllSilosAsync();
         }
         catch
