@@ -12,9 +12,10 @@ public static class Invariants
         {
             distribution = await pool.DistributionAsync(code);
             views = [];
-            foreach (var share in distribution.Servers.Where(s => s.Status == ServerStatus.Up && pool.ServerIds.Contains(s.ServerId)))
+            // Every running server, whether or not the leader has seen it come back yet (asking activates and rejoins it).
+            foreach (var serverId in pool.ServerIds)
             {
-                views.Add(await pool.Server(share.ServerId, code).GetView());
+                views.Add(await pool.Server(serverId, code).GetView());
             }
 
             var again = await pool.DistributionAsync(code);
@@ -28,11 +29,11 @@ public static class Invariants
 
         foreach (var view in views)
         {
-            var row = distribution[view.ServerId]!;
+            var leaderCounts = distribution[view.ServerId]?.Allocated ?? 0;
 
             // 2. Per server: leases in use ≤ allocated, and the server never manages more than the leader counts for it.
             Assert.True(view.InUse <= view.Allocated, $"{view.ServerId}: {view.InUse} in use > {view.Allocated} allocated");
-            Assert.True(view.Allocated <= row.Allocated, $"{view.ServerId}: record {view.Allocated} > leader's {row.Allocated}");
+            Assert.True(view.Allocated <= leaderCounts, $"{view.ServerId}: record {view.Allocated} > leader's {leaderCounts}");
             Assert.Equal(view.InUse, view.Leases.Sum(l => l.Count));
         }
 
