@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
-using Orleans.Licensing.Storage;
 using Orleans.TestingHost;
 
 namespace Orleans.Licensing.Tests.Infrastructure;
@@ -16,11 +15,10 @@ public sealed class PoolCluster : IAsyncDisposable
     public PoolCluster(int silos, Action<LicensingOptions> configure)
     {
         Directory.CreateDirectory(_directory);
-        var database = Path.Combine(_directory, "licensing.db");
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.Services.AddSqliteGrainStorage(LicensingOptions.StorageName, database);
+            TestStorage.Configure(silo, _directory);
             silo.AddLicensing(configure);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
