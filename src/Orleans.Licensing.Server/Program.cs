@@ -16,7 +16,7 @@ builder.Services.AddHostedService<AllocationHandback>();
 
 builder.Services.AddSingleton<PoolGateway>();
 builder.Services.AddSingleton<ProblemFilter>();
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.CustomizeFrameworkProblem);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
 {

@@ -85,7 +85,10 @@ public sealed class LicenseApiTests(PoolFixture pool)
     {
         var code = PoolFixture.NewCode();
         var answer = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $"code={code}&seats=3", "application/x-www-form-urlencoded");
-        AssertProblem(answer, HttpStatusCode.BadRequest, "invalid-request");
+        AssertProblem(answer, HttpStatusCode.UnsupportedMediaType, "invalid-request");
+        var noBody = await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations");
+        Assert.True(noBody.Status is HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType, noBody.Status.ToString());
+        Assert.Equal(ProblemBase + "invalid-request", (string?)noBody.Body!["type"]);
         AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
     }
 

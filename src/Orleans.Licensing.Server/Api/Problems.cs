@@ -31,5 +31,21 @@ public static class Problems
             extensions: new Dictionary<string, object?> { ["error"] = error });
     }
 
+    /// <summary>
+    /// Problems ASP.NET Core writes itself (a body that is not JSON is refused with 415 before our code runs) get the
+    /// same stable type as ours.
+    /// </summary>
+    public static void CustomizeFrameworkProblem(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Type?.StartsWith(TypeBase, StringComparison.Ordinal) == true) return;
+        if (problem.Status is StatusCodes.Status400BadRequest or StatusCodes.Status415UnsupportedMediaType)
+        {
+            problem.Type = TypeBase + LicensingErrors.InvalidRequest;
+            problem.Extensions["error"] = LicensingErrors.InvalidRequest;
+            problem.Detail ??= problem.Status == StatusCodes.Status415UnsupportedMediaType ? "The body must be JSON (Content-Type: application/json)." : problem.Title;
+        }
+    }
+
     public static LicensingException Invalid(string message) => new(LicensingErrors.InvalidRequest, message);
 }
