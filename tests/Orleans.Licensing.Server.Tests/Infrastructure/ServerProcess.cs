@@ -17,8 +17,14 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Dictionary<string, string> _environment;
     private Process? _process;
 
-    public ServerProcess(string serverId, string dataPath, int? primarySiloPort = null, IReadOnlyDictionary<string, string>? settings = null)
+    private readonly string _app;
+    private readonly string _readyPath;
+
+    public ServerProcess(string serverId, string dataPath, int? primarySiloPort = null, IReadOnlyDictionary<string, string>? settings = null,
+        string app = "Orleans.Licensing.Server", string readyPath = "readyz")
     {
+        _app = app;
+        _readyPath = readyPath;
         ServerId = serverId;
         DataPath = dataPath;
         HttpPort = FreePort();
@@ -61,7 +67,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts the process and waits until <c>/readyz</c> says it joined the cluster and reaches storage.</summary>
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo("dotnet", [ServerDll])
+        var start = new ProcessStartInfo("dotnet", [AppDll(_app)])
         {
             WorkingDirectory = DataPath,
             RedirectStandardOutput = true,
@@ -84,7 +90,7 @@ public sealed class ServerProcess : IAsyncDisposable
             if (process.HasExited) throw new InvalidOperationException($"Server {ServerId} exited with {process.ExitCode}:\n{Log}");
             try
             {
-                return (await http.GetAsync(new Uri(Url, "readyz"))).IsSuccessStatusCode;
+                return (await http.GetAsync(new Uri(Url, _readyPath))).IsSuccessStatusCode;
             }
             catch (HttpRequestException)
             {
@@ -122,9 +128,7 @@ public sealed class ServerProcess : IAsyncDisposable
         lock (_log) _log.AppendLine(line);
     }
 
-    private static string ServerDll { get; } = FindServerDll();
-
-    private static string FindServerDll()
+    private static string AppDll(string app)
     {
         // Tests run from tests/X/bin/{Configuration}/net10.0; the server is built (project reference) beside it.
         var testBin = new DirectoryInfo(AppContext.BaseDirectory);
@@ -132,8 +136,8 @@ public sealed class ServerProcess : IAsyncDisposable
         var root = testBin;
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.Licensing.sln"))) root = root.Parent;
         if (root is null) throw new InvalidOperationException("Orleans.Licensing.sln not found above " + AppContext.BaseDirectory);
-        var dll = Path.Combine(root.FullName, "src", "Orleans.Licensing.Server", "bin", configuration, "net10.0", "Orleans.Licensing.Server.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the server first.", dll);
+        var dll = Path.Combine(root.FullName, "src", app, "bin", configuration, "net10.0", app + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {app} first.", dll);
     }
 
     public static int FreePort()
