@@ -17,7 +17,11 @@ builder.Services.AddHostedService<AllocationHandback>();
 builder.Services.AddSingleton<PoolGateway>();
 builder.Services.AddSingleton<ProblemFilter>();
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.CustomizeFrameworkProblem);
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+    o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;   // "count": "5" is not a number
+});
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
 {
     document.Info.Title = "Orleans.Licensing license server";

@@ -69,6 +69,9 @@ public sealed class LeaseApiTests(PoolFixture pool)
     [InlineData("""{"count":1}""")]
     [InlineData("""{"clientId":"c","count":1,"leaseId":""}""")]
     [InlineData("""{"clientId":"c","count":"one"}""")]
+    [InlineData("""{"clientId":"c","count":"1"}""")]
+    [InlineData("""{"clientId":"c","count":null}""")]
+    [InlineData("""{"clientId":42,"count":1}""")]
     [InlineData("""{"clientId":"c",""")]
     public async Task Invalid_checkouts_are_refused_and_take_no_allocation(string json)
     {

@@ -7,7 +7,8 @@ public static class LicensingEndpoints
 {
     public static IEndpointRouteBuilder MapLicensingApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1").AddEndpointFilter<ProblemFilter>().ProducesProblem(StatusCodes.Status400BadRequest);
+        var api = app.MapGroup("/api/v1").AddEndpointFilter<ProblemFilter>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         var licenses = api.MapGroup("/licenses").WithTags("Licenses");
         licenses.MapPost("/", async (HttpRequest request, PoolGateway pool) =>
@@ -45,7 +46,7 @@ public static class LicensingEndpoints
             })
             .WithName("Checkout").WithSummary("Check out allocations: a lease (claim 1)")
             .Accepts<CheckoutBody>("application/json").Produces<LeaseResponse>(StatusCodes.Status201Created)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         leases.MapPut("/{leaseId}", async (string code, string leaseId, HttpRequest request, PoolGateway pool) =>
                 Results.Ok(LeaseResponse.From(await pool.UpdateAsync(code, leaseId, await JsonBody.ReadAsync<HeartbeatBody>(request)))))
