@@ -219,7 +219,11 @@ public sealed partial class ServerGrain(
     {
         try
         {
-            await BorrowAsync(0, BorrowReason.ClientRequest);
+            // Checkouts that came while a borrow was in flight did not start their own: look again after each one.
+            for (var round = 0; round < 4 && AboveThreshold(_leases.InUse, Record.Allocated, Record.Threshold); round++)
+            {
+                if (!await BorrowAsync(0, BorrowReason.ClientRequest)) break;
+            }
         }
         catch (Exception e)
         {

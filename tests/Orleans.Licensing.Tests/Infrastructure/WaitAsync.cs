@@ -1,0 +1,27 @@
+using System.Diagnostics;
+
+namespace Orleans.Licensing.Tests.Infrastructure;
+
+public static class WaitAsync
+{
+    /// <summary>Awaits a condition (polled), failing with <paramref name="what"/> when it does not hold in time.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Exception) when (clock.Elapsed < limit)
+            {
+                // The cluster is settling (a silo died, a grain re-activates): ask again.
+            }
+
+            if (clock.Elapsed > limit) throw new TimeoutException($"Timed out after {limit.TotalSeconds:0}s waiting for: {what}");
+            await Task.Delay(50);
+        }
+    }
+}
