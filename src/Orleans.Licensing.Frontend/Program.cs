@@ -14,6 +14,7 @@ builder.UseOrleansClient(client => client
     .UseStaticClustering(gateways)
     .Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "orleans-licensing"));
 builder.Services.AddProblemDetails();
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
 
 var app = builder.Build();
 app.MapPoolPages();
