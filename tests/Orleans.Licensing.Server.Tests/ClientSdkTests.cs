@@ -64,7 +64,11 @@ public sealed class ClientSdkTests(PoolFixture pool)
         await using var lease = await client.AcquireAsync(code, 1);
         lease.Lost += (_, e) => lost.TrySetResult(e);
 
-        // Behind the lease's back: its seat is checked in and taken by someone else, so its next heartbeat finds none.
+        // Right after a renewal, behind the lease's back: its seat is checked in and taken by someone else, so its
+        // next heartbeat (a third of the TTL later) finds none.
+        var renewed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lease.Renewed += (_, _) => renewed.TrySetResult();
+        await renewed.Task.WaitAsync(TimeSpan.FromSeconds(20));
         await client.CheckinAsync(code, lease.LeaseId);
         var thief = await client.CheckoutAsync(code, 1, "someone-else");
 

@@ -49,6 +49,8 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal("second", lease.ServerId);
         var leaseId = lease.LeaseId;
 
+        // Stop right after a renewal, so that the next heartbeat comes after the handback (a third of the TTL later).
+        await RenewedAsync(lease);
         await _second.StopAsync();
 
         // Graceful shutdown handed the second server's unused allocations (5 - 3) back to the free pool.
@@ -103,6 +105,13 @@ public sealed class FailoverTests : IAsyncLifetime
         var after = await GetAsync(http, code);
         Assert.Equal(4, Row(after, "primary").Int("inUse"));
         AssertTotal(after, 10);
+    }
+
+    private static Task RenewedAsync(LicenseLease lease)
+    {
+        var renewed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lease.Renewed += (_, _) => renewed.TrySetResult();
+        return renewed.Task.WaitAsync(TimeSpan.FromSeconds(20));
     }
 
     private static async Task AddEvenLicenseAsync(HttpClient http, string code, int seats)
