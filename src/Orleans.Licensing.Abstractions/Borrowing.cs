@@ -19,12 +19,16 @@ public enum SourceKind
     LiveServer = 3,
 }
 
-/// <summary>A lease that a server adopted from another one (the client's previous server) in fail-over mode.</summary>
+/// <summary>
+/// A lease that a server adopted from another one (the client's previous server) in fail-over mode. In a sync,
+/// <see cref="AdopterServerId"/> is the server that holds it now: every other server must not count it.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.AdoptedLease")]
 public sealed record AdoptedLease(
     [property: Id(0)] string LeaseId,
     [property: Id(1)] string OriginServerId,
-    [property: Id(2)] DateTimeOffset ExpiresAt);
+    [property: Id(2)] DateTimeOffset ExpiresAt,
+    [property: Id(3)] string? AdopterServerId = null);
 
 /// <summary>A server's request to the leader for more allocations. Retrying with the same operation id is safe.</summary>
 /// <param name="Count">Allocations wanted; zero when the server only reports an adoption.</param>

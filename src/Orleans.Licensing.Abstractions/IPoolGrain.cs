@@ -23,6 +23,13 @@ public interface IPoolGrain : IGrainWithStringKey
     Task<DistributionSync?> Rejoin(string serverId, string siloAddress);
 
     /// <summary>
+    /// The latest durable distribution when it is newer than <paramref name="appliedVersion"/>, else null: a server
+    /// that missed a sync (one-way messages can be lost with a dying silo) catches up.
+    /// </summary>
+    [Alias("GetSyncSince"), AlwaysInterleave]
+    Task<DistributionSync?> GetSyncSince(long appliedVersion);
+
+    /// <summary>
     /// A license server that is stopping hands its unused allocations back to the free pool before it leaves
     /// (it gives them up first, so nothing is counted twice). Returns how many came back.
     /// </summary>

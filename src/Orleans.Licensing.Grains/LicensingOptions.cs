@@ -12,6 +12,9 @@ public sealed class LicensingOptions
     /// <summary>How often a server removes expired leases and reports its usage to the leader.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often a server asks the leader whether it missed a distribution criteria sync.</summary>
+    public TimeSpan SyncCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the leader re-distributes idle surplus (claim 32); zero turns the timer off.</summary>
     public TimeSpan RedistributeInterval { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -38,8 +38,16 @@ public sealed partial class PoolGrain(
         _committedVersion = S.Version;
         if (S.License is null) return;
 
-        // A new leader: servers may have died with the old one.
-        if (await RefreshStatusAsync()) await CommitAndSyncAsync();
+        // A new leader: servers may have died with the old one, and the old one may have died between writing a
+        // change and sending its sync, so every functioning server hears the stored distribution again.
+        if (await RefreshStatusAsync())
+        {
+            await CommitAndSyncAsync();
+        }
+        else
+        {
+            await SendSyncAsync();
+        }
         if (_options.RedistributeInterval > TimeSpan.Zero)
         {
             this.RegisterGrainTimer(async () => await ((IPoolGrain)this).Redistribute(), new GrainTimerCreationOptions(_options.RedistributeInterval, _options.RedistributeInterval));
@@ -143,19 +151,32 @@ public sealed partial class PoolGrain(
 
     Task<DistributionSync?> IPoolGrain.Rejoin(string serverId, string siloAddress)
     {
-        // Interleaves with a change in flight: report no more than is durable, at the durable version (the change in
-        // flight lands as a newer one), and stop counting the server as down so that no later step takes from it.
+        // Interleaves with a change in flight: stop counting the server as down right away, so that no later step
+        // takes its allocations, and report no more than is durable.
         if (S.License is null) return Task.FromResult<DistributionSync?>(null);
         var share = Share(serverId);
         share.Down = false;
         share.Held.Clear();
         share.RejoinedFrom = siloAddress;
-        var distribution = Snapshot() with
+        return Task.FromResult<DistributionSync?>(DurableSync());
+    }
+
+    Task<DistributionSync?> IPoolGrain.GetSyncSince(long appliedVersion) =>
+        Task.FromResult(S.License is null || appliedVersion >= _committedVersion ? null : DurableSync());
+
+    /// <summary>
+    /// The distribution as last written, at the version written: a change in flight lands as a newer version, and a
+    /// raise it makes is reported only once it is durable.
+    /// </summary>
+    private DistributionSync DurableSync()
+    {
+        var snapshot = Snapshot();
+        var durable = snapshot with
         {
             Version = _committedVersion,
-            Servers = [.. Snapshot().Servers.Select(s => s with { Allocated = Math.Min(s.Allocated, _committed.GetValueOrDefault(s.ServerId)) })],
+            Servers = [.. snapshot.Servers.Select(s => s with { Allocated = Math.Min(s.Allocated, _committed.GetValueOrDefault(s.ServerId)) })],
         };
-        return Task.FromResult<DistributionSync?>(new DistributionSync(distribution, ActiveAdoptions()));
+        return new DistributionSync(durable, ActiveAdoptions());
     }
 
     async Task<int> IPoolGrain.Redistribute()
@@ -382,7 +403,8 @@ public sealed partial class PoolGrain(
         var now = DateTimeOffset.UtcNow;
         foreach (var lease in book.All.Where(l => l.ExpiresAt > now))
         {
-            if (S.Adoptions.TryGetValue(lease.LeaseId, out var adoption) && adoption.OriginServerId == serverId) continue;
+            // Adopted elsewhere since (perhaps from another server it had failed over to before): not held here.
+            if (S.Adoptions.TryGetValue(lease.LeaseId, out var adoption) && adoption.AdopterServerId != serverId) continue;
             share.Held[lease.LeaseId] = new HeldLease(lease.Count, lease.ExpiresAt);
         }
 
@@ -416,7 +438,7 @@ public sealed partial class PoolGrain(
     }
 
     private IReadOnlyList<AdoptedLease> ActiveAdoptions() =>
-        [.. S.Adoptions.Select(a => new AdoptedLease(a.Key, a.Value.OriginServerId, a.Value.ExpiresAt))];
+        [.. S.Adoptions.Select(a => new AdoptedLease(a.Key, a.Value.OriginServerId, a.Value.ExpiresAt, a.Value.AdopterServerId))];
 
     /// <summary>Writes the change, then sends the distribution criteria sync to every functioning server (claim 6).</summary>
     private async Task CommitAndSyncAsync()
@@ -436,6 +458,11 @@ public sealed partial class PoolGrain(
 
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
         _committedVersion = S.Version;
+        await SendSyncAsync();
+    }
+
+    private async Task SendSyncAsync()
+    {
         var sync = SyncFor();
         foreach (var (serverId, _) in S.Servers.Where(s => !s.Value.Down))
         {

@@ -31,6 +31,7 @@ public sealed partial class ServerGrain(
     private Task<int>? _borrowing;
     private int _borrows;
     private int _reportedInUse = -1;
+    private DateTimeOffset _nextSyncCheck;
     private Exception? _broken;
 
     private ServerRecord Record => record.State;
@@ -55,6 +56,7 @@ public sealed partial class ServerGrain(
         // Sync from the leader before serving: it never counts a lease that was adopted elsewhere meanwhile.
         var sync = await Leader.Rejoin(_serverId, silo.SiloAddress.ToParsableString());
         if (sync is not null) Apply(sync, rejoining: true);
+        _nextSyncCheck = DateTimeOffset.UtcNow + _options.SyncCheckInterval;
         var expired = RemoveExpired();
         if (expired > 0 || _leases.IsDirty) await _commit.CommitAsync();
         if (_leases.InUse > Record.Allocated)
@@ -113,8 +115,15 @@ public sealed partial class ServerGrain(
             return ToLease(renewed);
         }
 
-        // Fail-over mode: the client's server is unreachable (or lost the lease); adopt it here. The leader always
-        // hears of an adoption, so the origin server never counts this lease again, even when we have room.
+        // This server held the lease and no longer does: it expired or was checked in. Re-granting it would let a late
+        // heartbeat after a check-in hold a seat; the client hears that its lease is lost instead.
+        if (update.ServerId == _serverId)
+        {
+            throw new LicensingException(LicensingErrors.LeaseUnknown, $"Lease '{update.LeaseId}' expired or was checked in at '{_serverId}'.");
+        }
+
+        // Fail-over mode: the client's server is unreachable; adopt the lease here. The leader always hears of an
+        // adoption, so the origin server never counts this lease again, even when we have room.
         var adoption = new AdoptedLease(update.LeaseId, update.ServerId, DateTimeOffset.UtcNow + _options.LeaseTtl);
         var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Math.Max(0, update.Count - Room), BorrowReason.FailoverUpdate, _leases.InUse, adoption));
         Apply(grant.Sync, rejoining: false);
@@ -305,7 +314,8 @@ public sealed partial class ServerGrain(
 
         foreach (var adopted in sync.Adopted)
         {
-            if (adopted.OriginServerId == _serverId && _leases.Remove(adopted.LeaseId))
+            // Held by another server now, even if it reached it through a third one: a lease is counted once.
+            if (adopted.AdopterServerId is { } adopter && adopter != _serverId && _leases.Remove(adopted.LeaseId))
             {
                 LogDroppedAdopted(_serverId, adopted.LeaseId);
                 changed = true;
@@ -318,7 +328,14 @@ public sealed partial class ServerGrain(
     private async Task SweepAsync(CancellationToken cancellationToken)
     {
         if (_broken is not null) return;
-        if (RemoveExpired() > 0) await CommitAsync();
+        var changed = RemoveExpired() > 0;
+        if (DateTimeOffset.UtcNow >= _nextSyncCheck)
+        {
+            _nextSyncCheck = DateTimeOffset.UtcNow + _options.SyncCheckInterval;
+            if (await Leader.GetSyncSince(Record.AppliedVersion) is { } missed) changed |= Apply(missed, rejoining: false);
+        }
+
+        if (changed) await CommitAsync();
         if (_leases.InUse != _reportedInUse && Record.License is not null)
         {
             _reportedInUse = _leases.InUse;

@@ -65,7 +65,7 @@ public sealed class ClientSdkTests(PoolFixture pool)
         lease.Lost += (_, e) => lost.TrySetResult(e);
 
         // Right after a renewal, behind the lease's back: its seat is checked in and taken by someone else, so its
-        // next heartbeat (a third of the TTL later) finds none.
+        // next heartbeat (a third of the TTL later) is refused: the server no longer holds that lease.
         var renewed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lease.Renewed += (_, _) => renewed.TrySetResult();
         await renewed.Task.WaitAsync(TimeSpan.FromSeconds(20));
@@ -73,7 +73,7 @@ public sealed class ClientSdkTests(PoolFixture pool)
         var thief = await client.CheckoutAsync(code, 1, "someone-else");
 
         var e = await lost.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal("no-allocation", e.Error);
+        Assert.Equal("lease-unknown", e.Error);
         Assert.True(lease.IsLost);
         Assert.Equal(lease.LeaseId, e.Lease.LeaseId);
         Assert.Equal(1, await pool.InUseAsync(code));

@@ -19,6 +19,10 @@ public sealed class LeaseExpiryTests(ShortLeaseFixture fixture)
 
         await WaitAsync.UntilAsync(async () => (await server.GetView()).InUse == 0, "lease expired", TimeSpan.FromSeconds(10));
         Assert.False(await server.Checkin("silent"));
+
+        // A late heartbeat to the same server does not take the seat back: the lease is gone.
+        var late = await Assert.ThrowsAsync<LicensingException>(() => server.Update(new LeaseUpdate("silent", "c", 1, servers[1])));
+        Assert.Equal(LicensingErrors.LeaseUnknown, late.Error);
         var (_, views) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(0, views.Sum(v => v.InUse));
         Assert.True((await server.Checkout(new CheckoutRequest("next", "d", 1))).Granted);

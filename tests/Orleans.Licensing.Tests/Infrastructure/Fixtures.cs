@@ -50,6 +50,7 @@ public sealed class ShortLeaseFixture : IAsyncLifetime
     {
         o.LeaseTtl = LeaseTtl;
         o.SweepInterval = TimeSpan.FromMilliseconds(250);
+        o.SyncCheckInterval = TimeSpan.FromSeconds(2);
         o.RedistributeInterval = TimeSpan.Zero;
     });
 

@@ -16,6 +16,7 @@ public sealed class PoolCluster : IAsyncDisposable
     {
         Directory.CreateDirectory(_directory);
         var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.Options.ConfigureFileLogging = Environment.GetEnvironmentVariable("LICENSING_TEST_LOGS") == "1";
         builder.ConfigureSilo((_, silo) =>
         {
             TestStorage.Configure(silo, _directory);
