@@ -5,7 +5,7 @@ namespace Orleans.Licensing.Tests.Faults;
 /// <summary>
 /// Seeded, reproducible schedules mixing checkouts, check-ins, heartbeats, fail-over updates, expiry, admin changes,
 /// re-distribution and silo kills, with the invariants checked after every step. LICENSING_RANDOM_SCHEDULES sets how
-/// many (default 100); LICENSING_RANDOM_SEED replays one schedule.
+/// many (default 100) and LICENSING_RANDOM_FIRST_SEED where they start (1000); LICENSING_RANDOM_SEED replays one.
 /// </summary>
 [Collection(ShortLeaseCollection.Name)]
 public sealed class RandomizedTests(ShortLeaseFixture fixture, ITestOutputHelper output)
@@ -18,7 +18,9 @@ public sealed class RandomizedTests(ShortLeaseFixture fixture, ITestOutputHelper
     {
         var seeds = Environment.GetEnvironmentVariable("LICENSING_RANDOM_SEED") is { Length: > 0 } one
             ? [int.Parse(one, System.Globalization.CultureInfo.InvariantCulture)]
-            : Enumerable.Range(1000, int.TryParse(Environment.GetEnvironmentVariable("LICENSING_RANDOM_SCHEDULES"), out var n) ? n : 100).ToArray();
+            : Enumerable.Range(
+                int.TryParse(Environment.GetEnvironmentVariable("LICENSING_RANDOM_FIRST_SEED"), out var first) ? first : 1000,
+                int.TryParse(Environment.GetEnvironmentVariable("LICENSING_RANDOM_SCHEDULES"), out var n) ? n : 100).ToArray();
         var totals = new Dictionary<string, int>();
         foreach (var seed in seeds)
         {
