@@ -22,6 +22,13 @@ public interface IPoolGrain : IGrainWithStringKey
     [Alias("Rejoin"), AlwaysInterleave]
     Task<DistributionSync?> Rejoin(string serverId, string siloAddress);
 
+    /// <summary>
+    /// A license server that is stopping hands its unused allocations back to the free pool before it leaves
+    /// (it gives them up first, so nothing is counted twice). Returns how many came back.
+    /// </summary>
+    [Alias("Release")]
+    Task<int> Release(string serverId);
+
     /// <summary>Move idle surplus of servers back to the free pool (claim 32). Returns how many moved.</summary>
     [Alias("Redistribute")]
     Task<int> Redistribute();

@@ -190,6 +190,19 @@ public sealed partial class PoolGrain(
         return moved;
     }
 
+    async Task<int> IPoolGrain.Release(string serverId)
+    {
+        if (S.License is null || !S.Servers.TryGetValue(serverId, out var share) || share.Down || share.Allocated <= 0) return 0;
+
+        // The server keeps what backs its leases (held for fail-over once it is gone); the rest is a source at once.
+        var given = await GiveUpAsync(serverId, share.Allocated, TransferMode.Unused);
+        if (given <= 0) return 0;
+        S.FreePool += given;
+        await CommitAndSyncAsync();
+        LogReleased(Code, serverId, given);
+        return given;
+    }
+
     async Task IPoolGrain.RefreshMembership()
     {
         if (S.License is not null && await RefreshStatusAsync()) await CommitAndSyncAsync();
@@ -476,6 +489,9 @@ public sealed partial class PoolGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: re-distributed {Moved} idle allocations to the free pool")]
     private partial void LogRedistributed(string code, int moved);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: stopping server {ServerId} handed {Given} unused allocations back to the free pool")]
+    private partial void LogReleased(string code, string serverId, int given);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: server {ServerId} is down with {Allocated} allocations, {Held} held for its clients")]
     private partial void LogServerDown(string code, string serverId, int allocated, int held);

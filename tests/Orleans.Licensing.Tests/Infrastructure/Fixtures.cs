@@ -40,3 +40,26 @@ public sealed class FaultCollection : ICollectionFixture<FaultFixture>
 {
     public const string Name = "faults";
 }
+
+/// <summary>Three license servers with two-second leases: expiry, heartbeats and hold windows happen within a test.</summary>
+public sealed class ShortLeaseFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(2);
+
+    public PoolCluster Pool { get; } = new(3, o =>
+    {
+        o.LeaseTtl = LeaseTtl;
+        o.SweepInterval = TimeSpan.FromMilliseconds(250);
+        o.RedistributeInterval = TimeSpan.Zero;
+    });
+
+    public Task InitializeAsync() => Pool.StartAsync();
+
+    public Task DisposeAsync() => Pool.DisposeAsync().AsTask();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ShortLeaseCollection : ICollectionFixture<ShortLeaseFixture>
+{
+    public const string Name = "short-leases";
+}

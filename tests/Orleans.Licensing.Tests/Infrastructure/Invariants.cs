@@ -20,7 +20,7 @@ public static class Invariants
 
             var again = await pool.DistributionAsync(code);
             return again.Version == distribution.Version && views.All(v => v.AppliedVersion >= distribution.Version);
-        }, $"servers of {code} synced");
+        }, $"servers of {code} synced", TimeSpan.FromSeconds(60), describe: () => $"leader v{distribution?.Version} {string.Join("; ", distribution?.Servers ?? [])}; servers: {string.Join("; ", views.Select(v => $"{v.ServerId} v{v.AppliedVersion} {v.InUse}/{v.Allocated}"))}");
 
         // 1. Per code: Σ allocated + free pool = total.
         Assert.Equal(distribution.Total, distribution.AllocatedSum + distribution.FreePool);

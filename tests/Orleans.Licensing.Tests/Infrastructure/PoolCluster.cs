@@ -20,6 +20,8 @@ public sealed class PoolCluster : IAsyncDisposable
         {
             TestStorage.Configure(silo, _directory);
             silo.AddLicensing(configure);
+            // A call to a silo that just died fails within seconds, not the default 30.
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.NumMissedProbesLimit = 1;
@@ -28,6 +30,7 @@ public sealed class PoolCluster : IAsyncDisposable
                 o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
             });
         });
+        builder.ConfigureClient(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5)));
         Cluster = builder.Build();
     }
 

@@ -1,0 +1,268 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Licensing.Client;
+
+namespace Orleans.Licensing.Cli;
+
+/// <summary>The <c>licensing</c> admin tool: commands over the license servers' REST API v1.</summary>
+public sealed class Cli(TextWriter output, TextWriter error)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly Option<string[]> _servers = new("--server", "-s")
+    {
+        Description = "License server URL(s); the first that answers serves the command",
+        Recursive = true,
+        AllowMultipleArgumentsPerToken = true,
+        DefaultValueFactory = _ => ["http://localhost:5000"],
+    };
+
+    private readonly Option<bool> _json = new("--json") { Description = "Print the server's answer as JSON", Recursive = true };
+
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => new Cli(output, error).InvokeAsync(args);
+
+    private Task<int> InvokeAsync(string[] args) =>
+        BuildRoot().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+
+    private RootCommand BuildRoot()
+    {
+        var root = new RootCommand("Administer and try an Orleans.Licensing pool of license servers.");
+        root.Options.Add(_servers);
+        root.Options.Add(_json);
+        root.Subcommands.Add(AddCode());
+        root.Subcommands.Add(AddAllocations());
+        root.Subcommands.Add(SetDistribution());
+        root.Subcommands.Add(Status());
+        root.Subcommands.Add(Servers());
+        root.Subcommands.Add(Checkout());
+        root.Subcommands.Add(Heartbeat());
+        root.Subcommands.Add(Checkin());
+        return root;
+    }
+
+    private Command AddCode()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var product = new Option<string>("--product") { Description = "Product or feature it licenses", Required = true };
+        var seats = new Option<int>("--seats") { Description = "Concurrent-use seats (allocations)", Required = true };
+        var expires = new Option<DateTimeOffset?>("--expires-at") { Description = "Expiry, e.g. 2027-12-31T00:00:00Z" };
+        var command = new Command("add-code", "Add a license code; its seats are split evenly among the servers") { code, product, seats, expires };
+        command.SetAction((r, ct) => RunAsync(r, ct, async client =>
+        {
+            var view = await client.AddLicenseAsync(new AddLicenseRequest(r.GetValue(code)!, r.GetValue(product)!, r.GetValue(seats), r.GetValue(expires)), ct);
+            Print(r, view, () => WriteLicense(view));
+        }));
+        return command;
+    }
+
+    private Command AddAllocations()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var count = new Option<int>("--count") { Description = "Allocations to add to the free pool", Required = true };
+        var command = new Command("add-allocations", "Add allocations to a license code's free pool") { code, count };
+        command.SetAction((r, ct) => RunAsync(r, ct, async client =>
+        {
+            var view = await client.AddAllocationsAsync(r.GetValue(code)!, r.GetValue(count), ct);
+            Print(r, view, () => WriteLicense(view));
+        }));
+        return command;
+    }
+
+    private Command SetDistribution()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var even = new Option<bool>("--even") { Description = "Split the allocations evenly among the servers" };
+        var shares = new Option<string[]>("--share") { Description = "Explicit share: SERVER=COUNT (repeat)", AllowMultipleArgumentsPerToken = true };
+        var weights = new Option<string[]>("--weight") { Description = "Weighted share: SERVER=WEIGHT (repeat)", AllowMultipleArgumentsPerToken = true };
+        var threshold = new Option<double?>("--threshold") { Description = "Default borrowing threshold, 0..1" };
+        var thresholds = new Option<string[]>("--server-threshold") { Description = "Borrowing threshold of one server: SERVER=0.9 (repeat)", AllowMultipleArgumentsPerToken = true };
+        var reserve = new Option<int>("--reserve") { Description = "Allocations kept in the free pool" };
+        var command = new Command("set-distribution", "Change the distribution criteria of a license code")
+        {
+            code, even, shares, weights, threshold, thresholds, reserve,
+        };
+        command.SetAction((r, ct) => RunAsync(r, ct, async client =>
+        {
+            var criteria = new DistributionRequest(
+                Pairs(r.GetValue(shares), int.Parse),
+                Pairs(r.GetValue(weights), int.Parse),
+                r.GetValue(even),
+                r.GetValue(threshold),
+                Pairs(r.GetValue(thresholds), s => double.Parse(s, CultureInfo.InvariantCulture)),
+                r.GetValue(reserve));
+            var view = await client.SetDistributionAsync(r.GetValue(code)!, criteria, ct);
+            Print(r, view, () => WriteLicense(view));
+        }));
+        return command;
+    }
+
+    private Command Status()
+    {
+        var code = new Argument<string?>("code") { Description = "One license code (default: all)", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("status", "Servers, shares, in use, free pool and leader of each license code") { code };
+        command.SetAction((r, ct) => RunAsync(r, ct, async client =>
+        {
+            if (r.GetValue(code) is { } one)
+            {
+                var view = await client.GetLicenseAsync(one, ct);
+                Print(r, view, () => WriteLicense(view));
+                return;
+            }
+
+            var all = await client.GetLicensesAsync(ct);
+            Print(r, all, () =>
+            {
+                if (all.Count == 0) output.WriteLine("No license codes yet (add one with: licensing add-code CODE --product NAME --seats N).");
+                foreach (var view in all) WriteLicense(view);
+            });
+        }));
+        return command;
+    }
+
+    private Command Servers()
+    {
+        var command = new Command("servers", "The pool's license servers and their status");
+        command.SetAction((r, ct) => RunAsync(r, ct, async client =>
+        {
+            var servers = await client.GetServersAsync(ct);
+            Print(r, servers, () => Table(["SERVER", "STATUS", "ADDRESS", ""], servers.Select(s => new[] { s.ServerId, s.Status, s.Address, s.Self ? "(answered)" : "" })));
+        }));
+        return command;
+    }
+
+    private Command Checkout()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var count = new Option<int>("--count") { Description = "Allocations to check out", DefaultValueFactory = _ => 1 };
+        var client = ClientIdOption();
+        var command = new Command("checkout", "Check out allocations (a lease; it expires unless renewed with heartbeat)") { code, count, client };
+        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
+        {
+            var lease = await c.CheckoutAsync(r.GetValue(code)!, r.GetValue(count), r.GetValue(client), ct);
+            Print(r, lease, () => WriteLease(lease));
+        }));
+        return command;
+    }
+
+    private Command Heartbeat()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var lease = new Argument<string>("lease-id") { Description = "The lease id" };
+        var serverId = new Option<string>("--server-id") { Description = "The server that holds the lease (another one adopts it: fail-over mode)", Required = true };
+        var count = new Option<int>("--count") { Description = "The lease's count", DefaultValueFactory = _ => 1 };
+        var client = ClientIdOption();
+        var command = new Command("heartbeat", "Renew a lease") { code, lease, serverId, count, client };
+        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
+        {
+            var renewed = await c.HeartbeatAsync(r.GetValue(code)!, r.GetValue(lease)!, r.GetValue(count), r.GetValue(serverId)!, r.GetValue(client), ct);
+            Print(r, renewed, () => WriteLease(renewed));
+        }));
+        return command;
+    }
+
+    private Command Checkin()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var lease = new Argument<string>("lease-id") { Description = "The lease id" };
+        var serverId = new Option<string?>("--server-id") { Description = "The server that holds the lease (default: the one that answers)" };
+        var command = new Command("checkin", "Check a lease in") { code, lease, serverId };
+        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
+        {
+            await c.CheckinAsync(r.GetValue(code)!, r.GetValue(lease)!, r.GetValue(serverId), ct);
+            Print(r, new { checkedIn = r.GetValue(lease) }, () => output.WriteLine($"Checked in {r.GetValue(lease)}."));
+        }));
+        return command;
+    }
+
+    private static Option<string> ClientIdOption() =>
+        new("--client-id") { Description = "Who holds the lease", DefaultValueFactory = _ => "licensing-cli" };
+
+    /// <summary>Runs one command; the exit code says what happened (see <see cref="ExitCodes"/>).</summary>
+    private async Task<int> RunAsync(ParseResult r, CancellationToken ct, Func<LicensingClient, Task> body)
+    {
+        Uri[] servers;
+        try
+        {
+            servers = [.. r.GetValue(_servers)!.Select(s => new Uri(s, UriKind.Absolute))];
+        }
+        catch (UriFormatException e)
+        {
+            error.WriteLine($"--server: {e.Message}");
+            return ExitCodes.Usage;
+        }
+
+        await using var services = new ServiceCollection()
+            .AddLogging()
+            .AddLicensingClient(o => o.Servers = servers).Services
+            .BuildServiceProvider();
+        try
+        {
+            await body(services.GetRequiredService<LicensingClient>());
+            return ExitCodes.Ok;
+        }
+        catch (LicensingProblemException e)
+        {
+            if (r.GetValue(_json)) output.WriteLine(JsonSerializer.Serialize(e.Problem, Json));
+            error.WriteLine($"{e.Error}: {e.Problem.Detail ?? e.Problem.Title}");
+            return ExitCodes.ForStatus(e.Status);
+        }
+        catch (LicensingUnavailableException e)
+        {
+            error.WriteLine(e.Message);
+            return ExitCodes.Unavailable;
+        }
+        catch (FormatException e)
+        {
+            error.WriteLine(e.Message);
+            return ExitCodes.Usage;
+        }
+    }
+
+    private void Print<T>(ParseResult r, T value, Action human)
+    {
+        if (r.GetValue(_json)) output.WriteLine(JsonSerializer.Serialize(value, Json));
+        else human();
+    }
+
+    private void WriteLicense(LicenseInfo v)
+    {
+        var expires = v.ExpiresAt is { } at ? $"  expires {at:u}" : "";
+        output.WriteLine($"{v.Code}  product {v.Product}  seats {v.Seats}  free pool {v.FreePool}  version {v.Version}  leader {v.Leader}{expires}");
+        Table(
+            ["  SERVER", "STATUS", "ALLOCATED", "SHARE", "IN USE", "THRESHOLD", "HELD"],
+            v.Servers.Select(s => new[]
+            {
+                "  " + s.ServerId, s.Status, s.Allocated.ToString(CultureInfo.InvariantCulture), s.BaseShare.ToString(CultureInfo.InvariantCulture),
+                s.InUse.ToString(CultureInfo.InvariantCulture), s.Threshold.ToString("0.00", CultureInfo.InvariantCulture), s.Held.ToString(CultureInfo.InvariantCulture),
+            }));
+    }
+
+    private void WriteLease(LeaseInfo l) =>
+        output.WriteLine($"Lease {l.LeaseId}  code {l.Code}  count {l.Count}  server {l.ServerId}  client {l.ClientId}  expires {l.ExpiresAt:u}  renew after {l.RenewAfter:u}");
+
+    private void Table(string[] header, IEnumerable<string[]> rows)
+    {
+        var all = rows.Prepend(header).ToList();
+        var widths = header.Select((_, i) => all.Max(row => row[i].Length)).ToArray();
+        foreach (var row in all)
+        {
+            output.WriteLine(string.Join("  ", row.Select((cell, i) => i == 0 ? cell.PadRight(widths[i]) : cell.PadLeft(widths[i]))).TrimEnd());
+        }
+    }
+
+    private static Dictionary<string, T>? Pairs<T>(string[]? pairs, Func<string, T> parse)
+    {
+        if (pairs is not { Length: > 0 }) return null;
+        var result = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0) throw new FormatException($"'{pair}' is not SERVER=VALUE.");
+            result[pair[..eq]] = parse(pair[(eq + 1)..]);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,3 @@
+using Orleans.Licensing.Cli;
+
+return await Cli.RunAsync(args, Console.Out, Console.Error);

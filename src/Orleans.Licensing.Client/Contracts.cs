@@ -1,0 +1,39 @@
+namespace Orleans.Licensing.Client;
+
+// The JSON shapes of the license server's REST API v1, as the client sees them.
+
+public sealed record AddLicenseRequest(string Code, string Product, int Seats, DateTimeOffset? ExpiresAt = null, DistributionRequest? Distribution = null);
+
+/// <summary>Distribution criteria: exactly one of explicit shares, weights or even; thresholds optional.</summary>
+public sealed record DistributionRequest(
+    IReadOnlyDictionary<string, int>? Shares = null,
+    IReadOnlyDictionary<string, int>? Weights = null,
+    bool Even = false,
+    double? DefaultThreshold = null,
+    IReadOnlyDictionary<string, double>? Thresholds = null,
+    int FreePoolReserve = 0);
+
+public sealed record LicenseInfo(
+    string Code,
+    string Product,
+    int Seats,
+    DateTimeOffset? ExpiresAt,
+    int FreePool,
+    long Version,
+    string Leader,
+    IReadOnlyList<ServerShareInfo> Servers);
+
+public sealed record ServerShareInfo(string ServerId, string Status, int Allocated, int InUse, double Threshold, int BaseShare, int Held);
+
+public sealed record LeaseInfo(string LeaseId, string Code, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, DateTimeOffset RenewAfter);
+
+public sealed record ServerInfo(string ServerId, string Status, string Address, bool Self);
+
+internal sealed record AddAllocationsBody(int Count);
+
+internal sealed record CheckoutBody(string ClientId, int Count, string? LeaseId);
+
+internal sealed record HeartbeatBody(string ClientId, int Count, string ServerId);
+
+/// <summary>RFC 7807 problem details as the server sends them; <see cref="Error"/> is the stable error code.</summary>
+public sealed record ProblemInfo(string? Type, string? Title, int? Status, string? Detail, string? Error);

@@ -1,0 +1,153 @@
+using System.Net.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly.Timeout;
+
+namespace Orleans.Licensing.Client;
+
+/// <summary>
+/// Talks to the pool through any of its license servers (claim 1): the first one of the list that answers serves the
+/// request. <see cref="AcquireAsync"/> returns a lease that renews itself and fails over on its own.
+/// </summary>
+public sealed partial class LicensingClient(
+    IHttpClientFactory httpClients,
+    IOptions<LicensingClientOptions> options,
+    TimeProvider time,
+    ILogger<LicensingClient> logger)
+{
+    public const string HttpClientName = "Orleans.Licensing";
+
+    internal LicensingClientOptions Options { get; } = Validated(options.Value);
+    internal TimeProvider Time => time;
+    internal ILogger Logger => logger;
+
+    /// <summary>Checks out <paramref name="count"/> allocations of <paramref name="code"/> and keeps the lease alive until disposed.</summary>
+    /// <exception cref="LicensingProblemException">Refused: e.g. <c>no-allocation</c> or <c>unknown-license</c>.</exception>
+    /// <exception cref="LicensingUnavailableException">No server answered.</exception>
+    public async Task<LicenseLease> AcquireAsync(string code, int count = 1, CancellationToken cancellationToken = default)
+    {
+        // Our own lease id makes a retried checkout safe: the server grants it once.
+        var body = new CheckoutBody(Options.ClientId, count, Guid.NewGuid().ToString("N"));
+        var (lease, server) = await OnAnyServerAsync(
+            (api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Post, LeasesPath(code), body, ct), null, idempotent: true, cancellationToken);
+        LogAcquired(lease.LeaseId, code, count, lease.ServerId);
+        return new LicenseLease(this, lease, server);
+    }
+
+    public Task<LicenseInfo> AddLicenseAsync(AddLicenseRequest request, CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Post, "api/v1/licenses", request, ct), idempotent: true, cancellationToken);
+
+    public Task<LicenseInfo> AddAllocationsAsync(string code, int count, CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Post, $"{LicensePath(code)}/allocations", new AddAllocationsBody(count), ct), idempotent: false, cancellationToken);
+
+    public Task<LicenseInfo> SetDistributionAsync(string code, DistributionRequest criteria, CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Put, $"{LicensePath(code)}/distribution", criteria, ct), idempotent: true, cancellationToken);
+
+    public Task<LicenseInfo> GetLicenseAsync(string code, CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Get, LicensePath(code), null, ct), idempotent: true, cancellationToken);
+
+    public Task<IReadOnlyList<LicenseInfo>> GetLicensesAsync(CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<IReadOnlyList<LicenseInfo>>(s, HttpMethod.Get, "api/v1/licenses", null, ct), idempotent: true, cancellationToken);
+
+    public Task<IReadOnlyList<ServerInfo>> GetServersAsync(CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<IReadOnlyList<ServerInfo>>(s, HttpMethod.Get, "api/v1/servers", null, ct), idempotent: true, cancellationToken);
+
+    /// <summary>A bare checkout (no background renewal), for tools; protected software uses <see cref="AcquireAsync"/>.</summary>
+    public Task<LeaseInfo> CheckoutAsync(string code, int count, string? clientId = null, CancellationToken cancellationToken = default)
+    {
+        var body = new CheckoutBody(clientId ?? Options.ClientId, count, Guid.NewGuid().ToString("N"));
+        return AnyAsync((api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Post, LeasesPath(code), body, ct), idempotent: true, cancellationToken);
+    }
+
+    /// <summary>One heartbeat. Sent to a server other than <paramref name="serverId"/>, it is a fail-over update.</summary>
+    public Task<LeaseInfo> HeartbeatAsync(string code, string leaseId, int count, string serverId, string? clientId = null, CancellationToken cancellationToken = default)
+    {
+        var body = new HeartbeatBody(clientId ?? Options.ClientId, count, serverId);
+        return AnyAsync((api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Put, $"{LeasesPath(code)}/{Uri.EscapeDataString(leaseId)}", body, ct), idempotent: true, cancellationToken);
+    }
+
+    /// <summary>Checks a lease in; <paramref name="serverId"/> names the server holding it (any server forwards).</summary>
+    public Task CheckinAsync(string code, string leaseId, string? serverId = null, CancellationToken cancellationToken = default) =>
+        AnyAsync(async (api, s, ct) =>
+        {
+            await api.SendAsync(s, HttpMethod.Delete, CheckinPath(code, leaseId, serverId), null, ct);
+            return true;
+        }, idempotent: true, cancellationToken);
+
+    /// <summary>Renews at <paramref name="home"/>, or in fail-over mode at the next server that answers.</summary>
+    internal Task<(LeaseInfo Lease, Uri Server)> RenewAsync(LeaseInfo lease, Uri home, CancellationToken cancellationToken)
+    {
+        var body = new HeartbeatBody(lease.ClientId, lease.Count, lease.ServerId);
+        return OnAnyServerAsync(
+            (api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Put, $"{LeasesPath(lease.Code)}/{Uri.EscapeDataString(lease.LeaseId)}", body, ct),
+            home, idempotent: true, cancellationToken);
+    }
+
+    internal Task<(bool, Uri)> CheckinAtAsync(LeaseInfo lease, Uri home, CancellationToken cancellationToken) =>
+        OnAnyServerAsync(async (api, s, ct) =>
+        {
+            await api.SendAsync(s, HttpMethod.Delete, CheckinPath(lease.Code, lease.LeaseId, lease.ServerId), null, ct);
+            return true;
+        }, home, idempotent: true, cancellationToken);
+
+    private async Task<T> AnyAsync<T>(Func<LicensingHttpApi, Uri, CancellationToken, Task<T>> call, bool idempotent, CancellationToken cancellationToken) =>
+        (await OnAnyServerAsync(call, null, idempotent, cancellationToken)).Result;
+
+    /// <summary>
+    /// Tries <paramref name="first"/> (when given) and then the configured servers in order. A refusal (4xx) ends the
+    /// search; an unreachable or failing server does not. A non-idempotent request moves on only when it never reached
+    /// the server, so that it is never applied twice.
+    /// </summary>
+    private async Task<(T Result, Uri Server)> OnAnyServerAsync<T>(
+        Func<LicensingHttpApi, Uri, CancellationToken, Task<T>> call, Uri? first, bool idempotent, CancellationToken cancellationToken)
+    {
+        var api = new LicensingHttpApi(httpClients.CreateClient(HttpClientName));
+        var order = first is null ? Options.Servers : [first, .. Options.Servers.Where(s => s != first)];
+        Exception? last = null;
+        foreach (var server in order)
+        {
+            try
+            {
+                return (await call(api, server, cancellationToken), server);
+            }
+            catch (Exception e) when (IsTransient(e, idempotent, cancellationToken))
+            {
+                LogServerFailed(server, e.Message);
+                last = e;
+            }
+        }
+
+        throw new LicensingUnavailableException($"No license server answered ({string.Join(", ", order)}): {last?.Message}", last);
+    }
+
+    private static bool IsTransient(Exception e, bool idempotent, CancellationToken cancellationToken) => e switch
+    {
+        HttpRequestException h => idempotent || h.HttpRequestError == HttpRequestError.ConnectionError,
+        TimeoutRejectedException => idempotent,
+        OperationCanceledException => idempotent && !cancellationToken.IsCancellationRequested,
+        _ => false,
+    };
+
+    private static string LicensePath(string code) => $"api/v1/licenses/{Uri.EscapeDataString(code)}";
+
+    private static string LeasesPath(string code) => $"{LicensePath(code)}/leases";
+
+    private static string CheckinPath(string code, string leaseId, string? serverId) =>
+        $"{LeasesPath(code)}/{Uri.EscapeDataString(leaseId)}" + (serverId is null ? "" : $"?serverId={Uri.EscapeDataString(serverId)}");
+
+    private static LicensingClientOptions Validated(LicensingClientOptions o)
+    {
+        if (o.Servers.Count == 0) throw new InvalidOperationException("LicensingClientOptions.Servers needs at least one license server URL.");
+        if (string.IsNullOrWhiteSpace(o.ClientId)) throw new InvalidOperationException("LicensingClientOptions.ClientId is required.");
+
+        // Relative API paths resolve under the base URL only when it ends with '/'.
+        o.Servers = [.. o.Servers.Select(s => s.AbsoluteUri.EndsWith('/') ? s : new Uri(s.AbsoluteUri + "/"))];
+        return o;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Acquired lease {LeaseId} of {Code} ({Count}) at {ServerId}")]
+    private partial void LogAcquired(string leaseId, string code, int count, string serverId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "License server {Server} did not answer: {Reason}")]
+    private partial void LogServerFailed(Uri server, string reason);
+}

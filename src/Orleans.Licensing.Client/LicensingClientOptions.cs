@@ -1,0 +1,19 @@
+namespace Orleans.Licensing.Client;
+
+public sealed class LicensingClientOptions
+{
+    /// <summary>Base URLs of the license servers, tried in order; any of them can serve (claim 1).</summary>
+    public IList<Uri> Servers { get; set; } = [];
+
+    /// <summary>Who holds the leases: by default host and process.</summary>
+    public string ClientId { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    /// <summary>How long one attempt at one server may take before the client tries again or moves on.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Retries at the same server on a transient failure before the client moves to the next one.</summary>
+    public int RetriesPerServer { get; set; } = 1;
+
+    /// <summary>While no server answers a heartbeat, how long the lease waits before it tries the list again.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+}

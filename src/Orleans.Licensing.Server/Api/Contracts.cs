@@ -1,0 +1,52 @@
+namespace Orleans.Licensing.Server.Api;
+
+// The JSON shapes of REST API v1. They are the public HTTP contract: add members, never rename or remove them.
+
+/// <summary>Add a license code (claim 11). Without a distribution the seats are split evenly among the servers.</summary>
+public sealed record AddLicenseRequest(string? Code, string? Product, int Seats, DateTimeOffset? ExpiresAt = null, DistributionRequest? Distribution = null);
+
+/// <summary>Add allocations (claim 9): they go to the free pool.</summary>
+public sealed record AddAllocationsRequest(int Count);
+
+/// <summary>
+/// Distribution criteria (claim 7): exactly one of explicit <see cref="Shares"/> per server, <see cref="Weights"/>, or
+/// <see cref="Even"/>; thresholds are optional. What is not distributed stays in the free pool.
+/// </summary>
+public sealed record DistributionRequest(
+    IReadOnlyDictionary<string, int>? Shares = null,
+    IReadOnlyDictionary<string, int>? Weights = null,
+    bool Even = false,
+    double? DefaultThreshold = null,
+    IReadOnlyDictionary<string, double>? Thresholds = null,
+    int FreePoolReserve = 0)
+{
+    public DistributionCriteria ToCriteria() => new(Shares, Weights, Even, DefaultThreshold, Thresholds, FreePoolReserve);
+}
+
+/// <summary>A request for authorization. <see cref="LeaseId"/> is optional: a client that sends its own can retry safely.</summary>
+public sealed record CheckoutBody(string? ClientId, int Count, string? LeaseId = null);
+
+/// <summary>A heartbeat. <see cref="ServerId"/> is the server the client believes holds the lease.</summary>
+public sealed record HeartbeatBody(string? ClientId, int Count, string? ServerId);
+
+public sealed record LeaseResponse(string LeaseId, string Code, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, DateTimeOffset RenewAfter)
+{
+    public static LeaseResponse From(Lease l) => new(l.LeaseId, l.Code, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.RenewAfter);
+}
+
+/// <summary>One license code: its seats, free pool, distribution version, current leader, and each server's share.</summary>
+public sealed record LicenseResponse(
+    string Code,
+    string Product,
+    int Seats,
+    DateTimeOffset? ExpiresAt,
+    int FreePool,
+    long Version,
+    string Leader,
+    IReadOnlyList<ServerShareResponse> Servers);
+
+/// <param name="InUse">Live from the server when it answers, else as last reported to the leader.</param>
+/// <param name="Held">For a down server: allocations kept for leases its clients may still fail over with.</param>
+public sealed record ServerShareResponse(string ServerId, ServerStatus Status, int Allocated, int InUse, double Threshold, int BaseShare, int Held);
+
+public sealed record ServerResponse(string ServerId, string Status, string Address, bool Self);

@@ -1,0 +1,51 @@
+namespace Orleans.Licensing.Server.Api;
+
+/// <summary>RFC 7807 problem details with one stable <c>type</c> URI per error of <see cref="LicensingErrors"/>.</summary>
+public static class Problems
+{
+    public const string TypeBase = "https://orleans-licensing.dev/problems/";
+    public const string Unavailable = "unavailable";
+
+    public static IResult From(LicensingException e, HttpContext context) => Create(e.Error, e.Message, context);
+
+    public static IResult Create(string error, string detail, HttpContext context)
+    {
+        var (status, title) = error switch
+        {
+            LicensingErrors.InvalidRequest => (StatusCodes.Status400BadRequest, "The request is invalid."),
+            LicensingErrors.UnknownLicense => (StatusCodes.Status404NotFound, "The license code is unknown."),
+            LicensingErrors.LeaseUnknown => (StatusCodes.Status404NotFound, "The lease is expired or unknown."),
+            LicensingErrors.NoAllocation => (StatusCodes.Status409Conflict, "No allocation can be found."),
+            LicensingErrors.Conflict => (StatusCodes.Status409Conflict, "The request conflicts with the current state."),
+            LicensingErrors.LicenseExpired => (StatusCodes.Status403Forbidden, "The license code has expired."),
+            Unavailable => (StatusCodes.Status503ServiceUnavailable, "The license server cannot serve this now; try another one."),
+            _ => (StatusCodes.Status500InternalServerError, "Unexpected error."),
+        };
+
+        return Results.Problem(
+            detail: detail,
+            instance: context.Request.Path,
+            statusCode: status,
+            title: title,
+            type: TypeBase + error,
+            extensions: new Dictionary<string, object?> { ["error"] = error });
+    }
+
+    /// <summary>
+    /// Problems ASP.NET Core writes itself (a body that is not JSON is refused with 415 before our code runs) get the
+    /// same stable type as ours.
+    /// </summary>
+    public static void CustomizeFrameworkProblem(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Type?.StartsWith(TypeBase, StringComparison.Ordinal) == true) return;
+        if (problem.Status is StatusCodes.Status400BadRequest or StatusCodes.Status415UnsupportedMediaType)
+        {
+            problem.Type = TypeBase + LicensingErrors.InvalidRequest;
+            problem.Extensions["error"] = LicensingErrors.InvalidRequest;
+            problem.Detail ??= problem.Status == StatusCodes.Status415UnsupportedMediaType ? "The body must be JSON (Content-Type: application/json)." : problem.Title;
+        }
+    }
+
+    public static LicensingException Invalid(string message) => new(LicensingErrors.InvalidRequest, message);
+}

@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Orleans.Licensing.Server.Api;
+using Orleans.Licensing.Server.Hosting;
+using Scalar.AspNetCore;
+
+// One process = one license server = one silo; its server id is the silo name.
+// appsettings.json is read from beside the binary; the data folder is relative to the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var settings = ServerSettings.From(builder.Configuration);
+builder.Services.AddSingleton(settings);
+builder.UseOrleans(silo => SiloConfiguration.Configure(silo, settings, builder.Configuration));
+
+// After UseOrleans: stops before the silo does (see AllocationHandback).
+builder.Services.AddHostedService<AllocationHandback>();
+
+builder.Services.AddSingleton<PoolGateway>();
+builder.Services.AddSingleton<ProblemFilter>();
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.CustomizeFrameworkProblem);
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+    o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;   // "count": "5" is not a number
+});
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+{
+    document.Info.Title = "Orleans.Licensing license server";
+    document.Info.Description = "REST API v1 of one license server of the pool. Clients may talk to any server.";
+    return Task.CompletedTask;
+}));
+builder.Services.AddHealthChecks()
+    .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
+    .AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapOpenApi();                 // /openapi/v1.json
+app.MapScalarApiReference();      // /scalar: the browsable API reference
+app.MapGet("/", () => Results.Redirect("/scalar")).ExcludeFromDescription();
+app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+app.MapLicensingApi();
+
+app.Run();

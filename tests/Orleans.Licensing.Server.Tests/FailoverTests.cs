@@ -1,0 +1,141 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Licensing.Client;
+using Orleans.Licensing.Server.Tests.Infrastructure;
+
+namespace Orleans.Licensing.Server.Tests;
+
+/// <summary>
+/// Two real license server processes in one pool (localhost clustering through the primary's silo endpoint, one
+/// shared SQLite store). The server a client uses stops; the client's SDK fails over and the other server adopts the
+/// lease with the same id and count (claims 13-15).
+/// </summary>
+[Trait("Category", "Process")]
+public sealed class FailoverTests : IAsyncLifetime
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "licensing-tests", Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<string, string> _settings = new() { ["Licensing__LeaseTtl"] = "00:00:09" };
+    private ServerProcess _primary = null!;
+    private ServerProcess _second = null!;
+
+    public async Task InitializeAsync()
+    {
+        _primary = new ServerProcess("primary", _data, settings: _settings);
+        await _primary.StartAsync();
+        _second = new ServerProcess("second", _data, _primary.SiloPort, _settings);
+        await _second.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _second.DisposeAsync();
+        await _primary.DisposeAsync();
+        PoolFixture.TryDelete(_data);
+    }
+
+    [Fact, Trait("Claim", "13"), Trait("Claim", "14")]
+    public async Task A_lease_fails_over_when_its_server_stops_gracefully()
+    {
+        var code = PoolFixture.NewCode();
+        using var http = new HttpClient { BaseAddress = _primary.Url };
+        await AddEvenLicenseAsync(http, code, 10);
+        await using var services = ClientServices(_second.Url, _primary.Url);
+        var failedOver = new TaskCompletionSource<LeaseInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lost = false;
+        await using var lease = await services.GetRequiredService<LicensingClient>().AcquireAsync(code, 3);
+        lease.Renewed += (_, e) => { if (e.FailedOver) failedOver.TrySetResult(e.Lease); };
+        lease.Lost += (_, _) => lost = true;
+        Assert.Equal("second", lease.ServerId);
+        var leaseId = lease.LeaseId;
+
+        // Stop right after a renewal, so that the next heartbeat comes after the handback (a third of the TTL later).
+        await RenewedAsync(lease);
+        await _second.StopAsync();
+
+        // Graceful shutdown handed the second server's unused allocations (5 - 3) back to the free pool.
+        var afterStop = await Until.ValueAsync(() => GetAsync(http, code), l => Row(l, "second")["status"]!.ToString() == "Down", TimeSpan.FromSeconds(30), "second to be down");
+        Assert.Equal(2, afterStop.Int("freePool"));
+        Assert.Equal(3, Row(afterStop, "second").Int("allocated"));
+        Assert.Contains("handed 2 unused allocations", _second.Log);
+
+        // A request only the stopped server could serve is "unavailable" (503), so that clients try elsewhere.
+        var atStopped = await http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{Guid.NewGuid():N}?serverId=second");
+        Api.AssertProblem(atStopped, System.Net.HttpStatusCode.ServiceUnavailable, "unavailable");
+
+        var adopted = await failedOver.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(leaseId, adopted.LeaseId);
+        Assert.Equal(3, adopted.Count);
+        Assert.Equal("primary", adopted.ServerId);
+        Assert.Equal("primary", lease.ServerId);
+        Assert.Equal(_primary.Url, lease.Server);
+        Assert.False(lost);
+
+        var after = await GetAsync(http, code);
+        Assert.Equal(3, Row(after, "primary").Int("inUse"));
+        Assert.Equal(0, Row(after, "second").Int("held"));
+        AssertTotal(after, 10);
+
+        // The adopted lease keeps renewing at its new server and checks in there.
+        var renewals = lease.Renewals;
+        await Until.TrueAsync(() => Task.FromResult(lease.Renewals > renewals), TimeSpan.FromSeconds(20), "a renewal after fail-over");
+        await lease.DisposeAsync();
+        Assert.Equal(0, Row(await GetAsync(http, code), "primary").Int("inUse"));
+    }
+
+    [Fact, Trait("Claim", "13")]
+    public async Task A_lease_fails_over_when_its_server_crashes()
+    {
+        var code = PoolFixture.NewCode();
+        using var http = new HttpClient { BaseAddress = _primary.Url };
+        await AddEvenLicenseAsync(http, code, 10);
+        await using var services = ClientServices(_second.Url, _primary.Url);
+        var failedOver = new TaskCompletionSource<LeaseInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var lease = await services.GetRequiredService<LicensingClient>().AcquireAsync(code, 4);
+        lease.Renewed += (_, e) => { if (e.FailedOver) failedOver.TrySetResult(e.Lease); };
+        Assert.Equal("second", lease.ServerId);
+
+        await _second.KillAsync();
+
+        var adopted = await failedOver.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(lease.LeaseId, adopted.LeaseId);
+        Assert.Equal(4, adopted.Count);
+        Assert.Equal("primary", adopted.ServerId);
+        Assert.False(lease.IsLost);
+        var after = await GetAsync(http, code);
+        Assert.Equal(4, Row(after, "primary").Int("inUse"));
+        AssertTotal(after, 10);
+    }
+
+    private static Task RenewedAsync(LicenseLease lease)
+    {
+        var renewed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lease.Renewed += (_, _) => renewed.TrySetResult();
+        return renewed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    private static async Task AddEvenLicenseAsync(HttpClient http, string code, int seats)
+    {
+        var added = await http.PostAsJsonAsync("api/v1/licenses", new { code, product = "CAD", seats });
+        added.EnsureSuccessStatusCode();
+        var license = (await added.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(seats / 2, Row(license, "primary").Int("allocated"));
+        Assert.Equal(seats / 2, Row(license, "second").Int("allocated"));
+    }
+
+    private static async Task<JsonObject> GetAsync(HttpClient http, string code) =>
+        (await http.GetFromJsonAsync<JsonObject>($"api/v1/licenses/{code}"))!;
+
+    private static JsonNode Row(JsonNode license, string serverId) => license.Share(serverId);
+
+    /// <summary>Invariant 1: Σ allocated + free pool = total.</summary>
+    private static void AssertTotal(JsonNode license, int total) =>
+        Assert.Equal(total, license["servers"]!.AsArray().Sum(s => s!.Int("allocated")) + license.Int("freePool"));
+
+    private static ServiceProvider ClientServices(params Uri[] servers) =>
+        new ServiceCollection().AddLogging().AddLicensingClient(o =>
+        {
+            o.Servers = servers;
+            o.AttemptTimeout = TimeSpan.FromSeconds(2);
+        }).Services.BuildServiceProvider();
+}

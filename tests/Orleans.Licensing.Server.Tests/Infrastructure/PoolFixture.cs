@@ -1,0 +1,87 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Licensing.Client;
+
+namespace Orleans.Licensing.Server.Tests.Infrastructure;
+
+/// <summary>One real license server process shared by a collection of tests; each test uses license codes of its own.</summary>
+public sealed class PoolFixture : IAsyncLifetime
+{
+    /// <summary>Short, so that renewals happen within a test: renew after 2 s.</summary>
+    public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(6);
+
+    public const string ServerId = "alpha";
+
+    public PoolFixture()
+    {
+        DataPath = Path.Combine(Path.GetTempPath(), "licensing-tests", Guid.NewGuid().ToString("N"));
+        Server = new ServerProcess(ServerId, DataPath, settings: new Dictionary<string, string> { ["Licensing__LeaseTtl"] = LeaseTtl.ToString() });
+    }
+
+    public string DataPath { get; }
+
+    public ServerProcess Server { get; }
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Server.StartAsync();
+        Http = new HttpClient { BaseAddress = Server.Url, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        await Server.StopAsync();
+        await Server.DisposeAsync();
+        TryDelete(DataPath);
+    }
+
+    public static string NewCode(string prefix = "LIC") => $"{prefix}-{Guid.NewGuid():N}"[..20];
+
+    public async Task<JsonObject> AddLicenseAsync(string code, int seats, object? distribution = null)
+    {
+        var response = await Http.PostAsJsonAsync("api/v1/licenses", new { code, product = "Test product", seats, distribution });
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    public async Task<JsonObject> GetLicenseAsync(string code) =>
+        (await Http.GetFromJsonAsync<JsonObject>($"api/v1/licenses/{code}"))!;
+
+    /// <summary>In use at <paramref name="serverId"/> as the server itself counts it.</summary>
+    public async Task<int> InUseAsync(string code, string serverId = ServerId)
+    {
+        var license = await GetLicenseAsync(code);
+        return license["servers"]!.AsArray().Single(s => (string)s!["serverId"]! == serverId)!["inUse"]!.GetValue<int>();
+    }
+
+    public ServiceProvider ClientServices(params Uri[] servers) =>
+        new ServiceCollection().AddLogging().AddLicensingClient(o =>
+        {
+            o.Servers = servers.Length > 0 ? servers : [Server.Url];
+            o.AttemptTimeout = TimeSpan.FromSeconds(2);
+        }).Services.BuildServiceProvider();
+
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+}
+
+[CollectionDefinition(Name)]
+public sealed class PoolCollection : ICollectionFixture<PoolFixture>
+{
+    public const string Name = "One license server";
+}

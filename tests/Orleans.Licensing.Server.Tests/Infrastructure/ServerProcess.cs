@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Orleans.Licensing.Server.Tests.Infrastructure;
+
+/// <summary>
+/// One real license server: the built Orleans.Licensing.Server.dll run with <c>dotnet</c>, configured through
+/// environment variables exactly as an operator would, on free loopback ports.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private readonly StringBuilder _log = new();
+    private readonly Dictionary<string, string> _environment;
+    private Process? _process;
+
+    private readonly string _app;
+    private readonly string _readyPath;
+
+    public ServerProcess(string serverId, string dataPath, int? primarySiloPort = null, IReadOnlyDictionary<string, string>? settings = null,
+        string app = "Orleans.Licensing.Server", string readyPath = "readyz")
+    {
+        _app = app;
+        _readyPath = readyPath;
+        ServerId = serverId;
+        DataPath = dataPath;
+        HttpPort = FreePort();
+        SiloPort = FreePort();
+        GatewayPort = FreePort();
+        _environment = new()
+        {
+            ["Licensing__ServerId"] = serverId,
+            ["Licensing__DataPath"] = dataPath,
+            ["Licensing__SiloPort"] = SiloPort.ToString(),
+            ["Licensing__GatewayPort"] = GatewayPort.ToString(),
+            ["ASPNETCORE_URLS"] = Url.ToString(),
+            ["DOTNET_gcServer"] = "0",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Orleans.Licensing"] = "Information",
+        };
+        if (primarySiloPort is { } primary) _environment["Licensing__PrimarySiloEndpoint"] = $"127.0.0.1:{primary}";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
+    }
+
+    public string ServerId { get; }
+
+    public string DataPath { get; }
+
+    public int HttpPort { get; }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    public Uri Url => new($"http://127.0.0.1:{HttpPort}/");
+
+    public bool HasExited => _process is null || _process.HasExited;
+
+    public string Log
+    {
+        get { lock (_log) return _log.ToString(); }
+    }
+
+    /// <summary>Starts the process and waits until <c>/readyz</c> says it joined the cluster and reaches storage.</summary>
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("dotnet", [AppDll(_app)])
+        {
+            WorkingDirectory = DataPath,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in _environment) start.Environment[key] = value;
+        Directory.CreateDirectory(DataPath);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await Until.TrueAsync(async () =>
+        {
+            if (process.HasExited) throw new InvalidOperationException($"Server {ServerId} exited with {process.ExitCode}:\n{Log}");
+            try
+            {
+                return (await http.GetAsync(new Uri(Url, _readyPath))).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, StartTimeout, $"server {ServerId} to be ready");
+    }
+
+    /// <summary>Graceful stop (SIGTERM, as Kubernetes does): the server finishes requests and hands allocations back.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { HasExited: false } process) return;
+        if (SysKill(process.Id, 15) != 0) throw new InvalidOperationException($"kill -TERM {process.Id} failed");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+    }
+
+    /// <summary>A crash: SIGKILL, nothing is flushed or handed back.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is not { HasExited: false } process) return;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.AppendLine(line);
+    }
+
+    private static string AppDll(string app)
+    {
+        // Tests run from tests/X/bin/{Configuration}/net10.0; the server is built (project reference) beside it.
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory);
+        var configuration = testBin.Parent!.Name;
+        var root = testBin;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.Licensing.sln"))) root = root.Parent;
+        if (root is null) throw new InvalidOperationException("Orleans.Licensing.sln not found above " + AppContext.BaseDirectory);
+        var dll = Path.Combine(root.FullName, "src", app, "bin", configuration, "net10.0", app + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {app} first.", dll);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SysKill(int pid, int signal);
+}

@@ -1,0 +1,229 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Orleans.Licensing.Server.Tests.Infrastructure;
+using static Orleans.Licensing.Server.Tests.Infrastructure.Api;
+
+namespace Orleans.Licensing.Server.Tests;
+
+/// <summary>License codes, allocations and distribution criteria over real HTTP against a real license server.</summary>
+[Collection(PoolCollection.Name), Trait("Category", "Process")]
+public sealed class LicenseApiTests(PoolFixture pool)
+{
+    private HttpClient Http => pool.Http;
+
+    [Fact, Trait("Claim", "11"), Trait("Claim", "1")]
+    public async Task Adding_a_license_code_gives_its_seats_to_the_server()
+    {
+        var code = PoolFixture.NewCode();
+        var (status, body, response) = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"CAD","seats":10}""");
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal($"/api/v1/licenses/{code}", response.Headers.Location?.OriginalString);
+        Assert.Equal(code, (string?)body!["code"]);
+        Assert.Equal("CAD", (string?)body["product"]);
+        Assert.Equal(10, body.Int("seats"));
+        Assert.Equal(0, body.Int("freePool"));
+        Assert.Equal(PoolFixture.ServerId, (string?)body["leader"]);
+        var share = body.Share(PoolFixture.ServerId);
+        Assert.Equal("Up", (string?)share["status"]);
+        Assert.Equal(10, share.Int("allocated"));
+        Assert.Equal(0, share.Int("inUse"));
+        Assert.Equal(0.8, share["threshold"]!.GetValue<double>());
+
+        var read = await pool.GetLicenseAsync(code);
+        Assert.Equal(body.ToJsonString(), read.ToJsonString());
+        var all = (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray();
+        Assert.Single(all, l => (string?)l!["code"] == code);
+    }
+
+    [Fact, Trait("Claim", "11")]
+    public async Task Adding_the_same_code_again_is_idempotent_and_other_terms_conflict()
+    {
+        var code = PoolFixture.NewCode();
+        var first = await pool.AddLicenseAsync(code, 4);
+
+        var again = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"Test product","seats":4}""");
+        Assert.Equal(HttpStatusCode.Created, again.Status);
+        Assert.Equal(first.Int("version"), again.Body!.Int("version"));
+
+        var other = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"Test product","seats":5}""");
+        AssertProblem(other, HttpStatusCode.Conflict, "conflict");
+        Assert.Equal(first.ToJsonString(), (await pool.GetLicenseAsync(code)).ToJsonString());
+    }
+
+    [Theory, Trait("Claim", "11")]
+    [InlineData("""{"code":"§","product":"P","seats":0}""")]
+    [InlineData("""{"code":"§","product":"P","seats":-3}""")]
+    [InlineData("""{"code":"§","product":"P","seats":100000001}""")]
+    [InlineData("""{"code":"§","product":"P","seats":99999999999999}""")]
+    [InlineData("""{"code":"§","product":"","seats":3}""")]
+    [InlineData("""{"code":"§","seats":3}""")]
+    [InlineData("""{"code":"","product":"P","seats":3}""")]
+    [InlineData("""{"code":"a/b§","product":"P","seats":3}""")]
+    [InlineData("""{"code":"§","product":"P","seats":"many"}""")]
+    [InlineData("""{"code":"§","product":"P","seats":3,"distribution":{"even":true,"shares":{"alpha":1}}}""")]
+    [InlineData("""{"code":"§","product":"P","seats":3,"distribution":{"shares":{"alpha":4}}}""")]
+    [InlineData("""{"code":"§","product":"P","seats":3,"distribution":{"defaultThreshold":1.5}}""")]
+    [InlineData("""{"code":"§","product":"P","seats":3""")]
+    [InlineData("""not json""")]
+    [InlineData("""null""")]
+    [InlineData("""[]""")]
+    public async Task Invalid_license_codes_are_refused_and_change_nothing(string template)
+    {
+        var code = PoolFixture.NewCode();
+        var before = (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray().Count;
+
+        var answer = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", template.Replace("§", code));
+
+        AssertProblem(answer, HttpStatusCode.BadRequest, "invalid-request");
+        AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
+        Assert.Equal(before, (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_an_invalid_request()
+    {
+        var code = PoolFixture.NewCode();
+        var answer = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $"code={code}&seats=3", "application/x-www-form-urlencoded");
+        AssertProblem(answer, HttpStatusCode.UnsupportedMediaType, "invalid-request");
+        var noBody = await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations");
+        Assert.True(noBody.Status is HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType, noBody.Status.ToString());
+        Assert.Equal(ProblemBase + "invalid-request", (string?)noBody.Body!["type"]);
+        AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
+    }
+
+    [Fact, Trait("Claim", "9")]
+    public async Task Added_allocations_go_to_the_free_pool()
+    {
+        var code = PoolFixture.NewCode();
+        var before = await pool.AddLicenseAsync(code, 6);
+
+        var (status, body, _) = await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", """{"count":4}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(10, body!.Int("seats"));
+        Assert.Equal(4, body!.Int("freePool"));
+        Assert.Equal(6, body.Share(PoolFixture.ServerId).Int("allocated"));
+        Assert.Equal(before.Int("version") + 1, body.Int("version"));
+    }
+
+    [Theory, Trait("Claim", "9")]
+    [InlineData("""{"count":0}""")]
+    [InlineData("""{"count":-5}""")]
+    [InlineData("""{"count":100000001}""")]
+    [InlineData("""{"count":4294967296}""")]
+    [InlineData("""{"count":1.5}""")]
+    [InlineData("""{}""")]
+    [InlineData("""{"count":""")]
+    public async Task Invalid_allocation_counts_are_refused_and_change_nothing(string json)
+    {
+        var code = PoolFixture.NewCode();
+        var before = await pool.AddLicenseAsync(code, 6);
+
+        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", json), HttpStatusCode.BadRequest, "invalid-request");
+
+        Assert.Equal(before.ToJsonString(), (await pool.GetLicenseAsync(code)).ToJsonString());
+    }
+
+    [Fact, Trait("Claim", "7")]
+    public async Task Explicit_shares_and_thresholds_change_the_distribution()
+    {
+        var code = PoolFixture.NewCode();
+        var before = await pool.AddLicenseAsync(code, 10);
+
+        var (status, body, _) = await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/distribution",
+            """{"shares":{"alpha":7},"defaultThreshold":0.5}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(3, body!.Int("freePool"));
+        var share = body!.Share(PoolFixture.ServerId);
+        Assert.Equal(7, share.Int("allocated"));
+        Assert.Equal(7, share.Int("baseShare"));
+        Assert.Equal(0.5, share["threshold"]!.GetValue<double>());
+        Assert.True(body.Int("version") > before.Int("version"));
+
+        var even = await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/distribution", """{"even":true,"thresholds":{"alpha":0.9}}""");
+        Assert.Equal(HttpStatusCode.OK, even.Status);
+        Assert.Equal(0, even.Body!.Int("freePool"));
+        Assert.Equal(10, even.Body!.Share(PoolFixture.ServerId).Int("allocated"));
+        Assert.Equal(0.9, even.Body.Share(PoolFixture.ServerId)["threshold"]!.GetValue<double>());
+
+        var weighted = await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/distribution", """{"weights":{"alpha":1},"freePoolReserve":4}""");
+        Assert.Equal(HttpStatusCode.OK, weighted.Status);
+        Assert.Equal(4, weighted.Body!.Int("freePool"));
+        Assert.Equal(6, weighted.Body!.Share(PoolFixture.ServerId).Int("allocated"));
+    }
+
+    [Theory, Trait("Claim", "7")]
+    [InlineData("""{"shares":{"alpha":11}}""")]
+    [InlineData("""{"shares":{"alpha":-1}}""")]
+    [InlineData("""{"even":true,"weights":{"alpha":1}}""")]
+    [InlineData("""{"weights":{"alpha":0}}""")]
+    [InlineData("""{"even":true,"defaultThreshold":0}""")]
+    [InlineData("""{"even":true,"thresholds":{"alpha":2}}""")]
+    [InlineData("""{"even":true,"freePoolReserve":11}""")]
+    [InlineData("""{"shares":{"a/b":1}}""")]
+    [InlineData("""{"shares":{"alpha":"x"}}""")]
+    [InlineData("""{"shares":""")]
+    public async Task Invalid_distribution_criteria_are_refused_and_change_nothing(string json)
+    {
+        var code = PoolFixture.NewCode();
+        var before = await pool.AddLicenseAsync(code, 10);
+
+        AssertProblem(await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/distribution", json), HttpStatusCode.BadRequest, "invalid-request");
+
+        Assert.Equal(before.ToJsonString(), (await pool.GetLicenseAsync(code)).ToJsonString());
+    }
+
+    [Fact]
+    public async Task Unknown_license_codes_are_404_everywhere_and_are_not_created()
+    {
+        var code = PoolFixture.NewCode("NONE");
+        AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
+        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", """{"count":1}"""), HttpStatusCode.NotFound, "unknown-license");
+        AssertProblem(await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/distribution", """{"even":true}"""), HttpStatusCode.NotFound, "unknown-license");
+        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c","count":1}"""), HttpStatusCode.NotFound, "unknown-license");
+        AssertProblem(await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/leases/abc", """{"clientId":"c","count":1,"serverId":"alpha"}"""), HttpStatusCode.NotFound, "unknown-license");
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/abc"), HttpStatusCode.NotFound, "unknown-license");
+        AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
+        var all = (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray();
+        Assert.DoesNotContain(all, l => (string?)l!["code"] == code);
+    }
+
+    [Fact]
+    public async Task Servers_health_readiness_and_the_api_document_are_served()
+    {
+        var servers = (await Http.SendAsync(HttpMethod.Get, "api/v1/servers")).Body!.AsArray();
+        var self = Assert.Single(servers, s => (string?)s!["serverId"] == PoolFixture.ServerId)!;
+        Assert.Equal("Active", (string?)self["status"]);
+        Assert.True((bool)self["self"]!);
+
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("readyz")).StatusCode);
+
+        var document = (await Http.SendAsync(HttpMethod.Get, "openapi/v1.json")).Body!;
+        var paths = document["paths"]!.AsObject().Select(p => p.Key).ToHashSet();
+        Assert.Contains("/api/v1/licenses", paths);
+        Assert.Contains("/api/v1/licenses/{code}", paths);
+        Assert.Contains("/api/v1/licenses/{code}/allocations", paths);
+        Assert.Contains("/api/v1/licenses/{code}/distribution", paths);
+        Assert.Contains("/api/v1/licenses/{code}/leases", paths);
+        Assert.Contains("/api/v1/licenses/{code}/leases/{leaseId}", paths);
+        Assert.Contains("/api/v1/servers", paths);
+
+        var ui = await Http.GetAsync("scalar");
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+        Assert.Contains("text/html", ui.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task An_expired_license_code_grants_no_lease()
+    {
+        var code = PoolFixture.NewCode();
+        var added = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"P","seats":3,"expiresAt":"2020-01-01T00:00:00Z"}""");
+        Assert.Equal(HttpStatusCode.Created, added.Status);
+
+        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c","count":1}"""), HttpStatusCode.Forbidden, "license-expired");
+        Assert.Equal(0, await pool.InUseAsync(code));
+    }
+}
