@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Orleans.Licensing;
+
+/// <summary>
+/// Runs the license pool on PostgreSQL through Orleans' ADO.NET providers. The database must hold the schema of the
+/// repository's <c>sql/</c> folder (applied as a deployment step, not at silo start).
+/// </summary>
+public static class PostgresLicensingExtensions
+{
+    /// <summary>The ADO.NET invariant of Npgsql; Orleans' own default is SQL Server.</summary>
+    public const string Invariant = "Npgsql";
+
+    /// <summary>
+    /// ADO.NET clustering (silo membership in PostgreSQL) plus the grain storage named
+    /// <see cref="LicensingOptions.StorageName"/> in PostgreSQL.
+    /// </summary>
+    public static ISiloBuilder UseLicensingPostgres(this ISiloBuilder builder, string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        builder.UseAdoNetClustering(o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+        return builder.AddLicensingPostgresStorage(connectionString);
+    }
+
+    /// <summary>
+    /// The grain storage named <see cref="LicensingOptions.StorageName"/> in PostgreSQL (table OrleansStorage).
+    /// States are written with Orleans' own binary serializer, not the provider's default JSON: the state types are
+    /// Orleans <c>[GenerateSerializer]</c> types whose version tolerance comes from their <c>[Id]</c>s, and the
+    /// embedded SQLite store writes the same bytes.
+    /// </summary>
+    public static ISiloBuilder AddLicensingPostgresStorage(this ISiloBuilder builder, string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return builder.AddAdoNetGrainStorage(LicensingOptions.StorageName, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
+            options.Configure<Serializer>((o, serializer) =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = connectionString;
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            }));
+    }
+
+    /// <summary>ADO.NET clustering for an Orleans client (for example an ASP.NET frontend calling grains directly).</summary>
+    public static IClientBuilder UseLicensingPostgresClustering(this IClientBuilder builder, string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return builder.UseAdoNetClustering(o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+    }
+}
