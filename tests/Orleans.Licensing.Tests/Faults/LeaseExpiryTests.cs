@@ -17,7 +17,7 @@ public sealed class LeaseExpiryTests(ShortLeaseFixture fixture)
         var lease = (await server.Checkout(new CheckoutRequest("silent", "c", 1))).Lease!;
         Assert.True(lease.RenewAfter < lease.ExpiresAt);
 
-        await WaitAsync.UntilAsync(async () => (await server.GetView()).InUse == 0, "lease expired", TimeSpan.FromSeconds(10));
+        await WaitAsync.UntilAsync(async () => (await server.GetView()).InUse == 0, "lease expired", TimeSpan.FromSeconds(20));
         Assert.False(await server.Checkin("silent"));
 
         // A late heartbeat to the same server does not take the seat back: the lease is gone.
@@ -72,7 +72,7 @@ public sealed class LeaseExpiryTests(ShortLeaseFixture fixture)
             Assert.Equal(3, (await _pool.DistributionAsync(code))[victim]!.Held);
 
             // The client never failed over: once its lease would have expired, the held allocations are a source.
-            await WaitAsync.UntilAsync(async () => (await _pool.DistributionAsync(code))[victim]!.Held == 0, "hold window over", TimeSpan.FromSeconds(10));
+            await WaitAsync.UntilAsync(async () => (await _pool.DistributionAsync(code))[victim]!.Held == 0, "hold window over", TimeSpan.FromSeconds(20));
             Assert.True((await _pool.Server(taker, code).Checkout(new CheckoutRequest("t3", "z", 3))).Granted);
             var (distribution, _) = await Invariants.CheckAsync(_pool, code);
             Assert.Equal(4, distribution[taker]!.Allocated);

@@ -7,8 +7,8 @@ namespace Orleans.Licensing.Tests.Faults;
 /// re-distribution and silo kills, with the invariants checked after every step. LICENSING_RANDOM_SCHEDULES sets how
 /// many (default 100) and LICENSING_RANDOM_FIRST_SEED where they start (1000); LICENSING_RANDOM_SEED replays one.
 /// </summary>
-[Collection(ShortLeaseCollection.Name)]
-public sealed class RandomizedTests(ShortLeaseFixture fixture, ITestOutputHelper output)
+[Collection(RandomizedCollection.Name)]
+public sealed class RandomizedTests(RandomizedFixture fixture, ITestOutputHelper output)
 {
     private readonly PoolCluster _pool = fixture.Pool;
 
@@ -139,7 +139,7 @@ public sealed class RandomizedTests(ShortLeaseFixture fixture, ITestOutputHelper
                         break;
                     case "wait-for-expiry":
                         // Lets leases age so that some expire mid-schedule (the sweep timer removes them).
-                        await Task.Delay(ShortLeaseFixture.LeaseTtl / 4);
+                        await Task.Delay(RandomizedFixture.LeaseTtl / 4);
                         break;
                     case "kill" when live.Count > 2:
                         _killed = live[1 + _random.Next(live.Count - 1)];

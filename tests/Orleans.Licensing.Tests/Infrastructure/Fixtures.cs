@@ -1,19 +1,32 @@
 namespace Orleans.Licensing.Tests.Infrastructure;
 
-/// <summary>Three license servers with long leases and no re-distribution timer: for the claims, step by step.</summary>
-public sealed class PoolFixture : IAsyncLifetime
+/// <summary>One cluster of three license servers shared by an xunit collection; each test uses fresh license codes.</summary>
+public abstract class ClusterFixture(Action<LicensingOptions> configure) : IAsyncLifetime
 {
-    public PoolCluster Pool { get; } = new(3, o =>
-    {
-        o.LeaseTtl = TimeSpan.FromMinutes(5);
-        o.RedistributeInterval = TimeSpan.Zero;
-        o.DefaultThreshold = 0.8;
-    });
+    public PoolCluster Pool { get; } = new(3, configure);
 
     public Task InitializeAsync() => Pool.StartAsync();
 
     public Task DisposeAsync() => Pool.DisposeAsync().AsTask();
+
+    /// <summary>Long leases and no re-distribution timer: the claims, step by step, with exact counts.</summary>
+    protected static void LongLeases(LicensingOptions o)
+    {
+        o.LeaseTtl = TimeSpan.FromMinutes(5);
+        o.RedistributeInterval = TimeSpan.Zero;
+    }
+
+    /// <summary>Leases that expire within a test, swept often.</summary>
+    protected static Action<LicensingOptions> ShortLeases(TimeSpan ttl) => o =>
+    {
+        o.LeaseTtl = ttl;
+        o.SweepInterval = TimeSpan.FromMilliseconds(250);
+        o.SyncCheckInterval = TimeSpan.FromSeconds(2);
+        o.RedistributeInterval = TimeSpan.Zero;
+    };
 }
+
+public sealed class PoolFixture() : ClusterFixture(LongLeases);
 
 [CollectionDefinition(Name)]
 public sealed class PoolCollection : ICollectionFixture<PoolFixture>
@@ -21,19 +34,8 @@ public sealed class PoolCollection : ICollectionFixture<PoolFixture>
     public const string Name = "pool";
 }
 
-/// <summary>Three license servers for fault tests: each test kills silos and starts them again before it ends.</summary>
-public sealed class FaultFixture : IAsyncLifetime
-{
-    public PoolCluster Pool { get; } = new(3, o =>
-    {
-        o.LeaseTtl = TimeSpan.FromMinutes(5);
-        o.RedistributeInterval = TimeSpan.Zero;
-    });
-
-    public Task InitializeAsync() => Pool.StartAsync();
-
-    public Task DisposeAsync() => Pool.DisposeAsync().AsTask();
-}
+/// <summary>For fault tests: each test kills silos and starts them again before it ends.</summary>
+public sealed class FaultFixture() : ClusterFixture(LongLeases);
 
 [CollectionDefinition(Name)]
 public sealed class FaultCollection : ICollectionFixture<FaultFixture>
@@ -41,26 +43,26 @@ public sealed class FaultCollection : ICollectionFixture<FaultFixture>
     public const string Name = "faults";
 }
 
-/// <summary>Three license servers with two-second leases: expiry, heartbeats and hold windows happen within a test.</summary>
-public sealed class ShortLeaseFixture : IAsyncLifetime
+/// <summary>Six-second leases: expiry, heartbeats and hold windows happen within a test, with room for a kill.</summary>
+public sealed class ShortLeaseFixture() : ClusterFixture(ShortLeases(LeaseTtl))
 {
-    public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(2);
-
-    public PoolCluster Pool { get; } = new(3, o =>
-    {
-        o.LeaseTtl = LeaseTtl;
-        o.SweepInterval = TimeSpan.FromMilliseconds(250);
-        o.SyncCheckInterval = TimeSpan.FromSeconds(2);
-        o.RedistributeInterval = TimeSpan.Zero;
-    });
-
-    public Task InitializeAsync() => Pool.StartAsync();
-
-    public Task DisposeAsync() => Pool.DisposeAsync().AsTask();
+    public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(6);
 }
 
 [CollectionDefinition(Name)]
 public sealed class ShortLeaseCollection : ICollectionFixture<ShortLeaseFixture>
 {
     public const string Name = "short-leases";
+}
+
+/// <summary>Two-second leases for the randomized schedules, which kill and restart servers of their own cluster.</summary>
+public sealed class RandomizedFixture() : ClusterFixture(ShortLeases(LeaseTtl))
+{
+    public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(2);
+}
+
+[CollectionDefinition(Name)]
+public sealed class RandomizedCollection : ICollectionFixture<RandomizedFixture>
+{
+    public const string Name = "randomized";
 }
