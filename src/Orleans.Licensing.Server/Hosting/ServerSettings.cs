@@ -26,6 +26,26 @@ public sealed class ServerSettings
     /// </summary>
     public string? PrimarySiloEndpoint { get; set; }
 
+    /// <summary>
+    /// Orleans ClusterId: the servers of one pool share it; only silos with the same ClusterId see each other in the
+    /// membership table. Used in PostgreSQL mode (the embedded mode's localhost clustering uses the default too).
+    /// </summary>
+    public string ClusterId { get; set; } = DefaultClusterName;
+
+    /// <summary>
+    /// Orleans ServiceId: grain storage records are keyed by it, so it must stay the same for the lifetime of the pool's
+    /// data (a new ServiceId starts from an empty pool).
+    /// </summary>
+    public string ServiceId { get; set; } = DefaultClusterName;
+
+    /// <summary>
+    /// PostgreSQL mode: the IP address (or host name) this server advertises to the other servers in the membership
+    /// table. Empty: the first IPv4 address of this host. On one machine, 127.0.0.1; in Kubernetes, the pod IP.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    public const string DefaultClusterName = "orleans-licensing";
+
     public string DatabaseFile => Path.Combine(Path.GetFullPath(DataPath), "licensing.db");
 
     public static ServerSettings From(IConfiguration configuration)
@@ -36,7 +56,21 @@ public sealed class ServerSettings
             throw new InvalidOperationException($"Licensing:ServerId '{settings.ServerId}' must be non-empty and contain no '/'.");
         }
 
+        if (string.IsNullOrWhiteSpace(settings.ClusterId) || string.IsNullOrWhiteSpace(settings.ServiceId))
+        {
+            throw new InvalidOperationException("Licensing:ClusterId and Licensing:ServiceId must be non-empty.");
+        }
+
         return settings;
+    }
+
+    /// <summary>The advertised address as an IP, resolving a host name to its first IPv4 address.</summary>
+    public IPAddress? ParseAdvertisedAddress()
+    {
+        if (string.IsNullOrWhiteSpace(AdvertisedAddress)) return null;
+        if (IPAddress.TryParse(AdvertisedAddress, out var ip)) return ip;
+        return Dns.GetHostAddresses(AdvertisedAddress).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            ?? throw new InvalidOperationException($"Licensing:AdvertisedAddress '{AdvertisedAddress}' has no IPv4 address.");
     }
 
     public IPEndPoint? ParsePrimarySiloEndpoint()

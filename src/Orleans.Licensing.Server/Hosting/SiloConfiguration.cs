@@ -6,7 +6,9 @@ namespace Orleans.Licensing.Server.Hosting;
 public static class SiloConfiguration
 {
     public const string ConnectionStringName = "Licensing";
-    private const string ClusterName = "orleans-licensing";
+
+    /// <summary>Section bound to Orleans' <see cref="ClusterMembershipOptions"/> (failure detection timing).</summary>
+    public const string MembershipSection = ServerSettings.Section + ":Membership";
 
     /// <summary>Configures the silo inside this process: its name, clustering, grain storage and the pool's grains.</summary>
     public static void Configure(ISiloBuilder silo, ServerSettings settings, IConfiguration configuration)
@@ -14,18 +16,35 @@ public static class SiloConfiguration
         silo.Configure<SiloOptions>(o => o.SiloName = settings.ServerId);
         silo.AddLicensing(o => configuration.GetSection(ServerSettings.Section).Bind(o));
 
-        if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString(ConnectionStringName)))
+        // Any ClusterMembershipOptions property (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration,
+        // TableRefreshTimeout, IAmAliveTablePublishTimeout, ...) can be set as Licensing:Membership:<Name>.
+        silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
+
+        if (configuration.GetConnectionString(ConnectionStringName) is { Length: > 0 } connectionString)
         {
-            // The PostgreSQL mode (ADO.NET clustering and persistence) is its own piece of work; refusing to start is
-            // better than silently running an embedded single-server pool the operator did not ask for.
-            throw new NotSupportedException(
-                $"ConnectionStrings:{ConnectionStringName} is set, but PostgreSQL clustering and storage are not supported by this build yet. " +
-                "Remove the connection string to run with the embedded store.");
+            // PostgreSQL mode: silo membership and grain storage in one database (schema of sql/). No server is special:
+            // any of them can stop or crash, and a server that restarts with the same id finds its state again.
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            if (settings.ParseAdvertisedAddress() is { } advertised)
+            {
+                silo.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort);
+            }
+            else
+            {
+                silo.ConfigureEndpoints(settings.SiloPort, settings.GatewayPort);
+            }
+
+            silo.UseLicensingPostgres(connectionString);
+            return;
         }
 
         // Embedded mode: localhost clustering (several servers join through the primary's silo endpoint) and one
         // SQLite file that every server of the pool shares.
-        silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, settings.ParsePrimarySiloEndpoint(), ClusterName, ClusterName);
+        silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, settings.ParsePrimarySiloEndpoint(), settings.ServiceId, settings.ClusterId);
         silo.Services.AddSqliteGrainStorage(LicensingOptions.StorageName, settings.DatabaseFile);
     }
 }
