@@ -5,20 +5,42 @@ namespace Orleans.Licensing.Server.Tests;
 [Trait("Category", "Process")]
 public sealed class ConfigurationTests
 {
-    [Fact]
-    public async Task A_postgresql_connection_string_is_refused_at_startup_until_that_mode_exists()
+    [PostgresProcessFact]
+    public async Task With_a_postgresql_connection_string_the_server_clusters_and_stores_in_postgresql()
     {
         var data = Path.Combine(Path.GetTempPath(), "licensing-tests", Guid.NewGuid().ToString("N"));
-        await using var server = new ServerProcess("pg", data, settings: new Dictionary<string, string>
+        var run = Guid.NewGuid().ToString("N")[..12];
+        await using var server = new ServerProcess("pg-solo", data, settings: new Dictionary<string, string>
         {
-            ["ConnectionStrings__Licensing"] = "Host=127.0.0.1;Database=licensing",
+            ["ConnectionStrings__Licensing"] = PostgresPoolFixture.ConnectionString ?? throw new InvalidOperationException($"CI=true but {PostgresPoolFixture.Variable} is not set."),
+            ["Licensing__ClusterId"] = $"solo-{run}",
+            ["Licensing__ServiceId"] = $"solo-{run}",
+            ["Licensing__AdvertisedAddress"] = "127.0.0.1",
         });
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(server.StartAsync);
+        await server.StartAsync();   // waits for /readyz: an active member (ADO.NET membership) whose storage answers
 
-        Assert.Contains("exited", e.Message);
-        Assert.Contains("PostgreSQL clustering and storage are not supported by this build yet", server.Log);
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var servers = await http.SendAsync(HttpMethod.Get, "api/v1/servers");
+        var self = Assert.Single(servers.Body!.AsArray());
+        Assert.Equal("pg-solo", (string?)self!["serverId"]);
+        Assert.Equal("Active", (string?)self["status"]);
+        Assert.StartsWith($"127.0.0.1:{server.SiloPort}@", (string?)self["address"]);
+
+        // A license code written through this server is read back after a crash (SIGKILL): it lives in PostgreSQL.
+        var code = PoolFixture.NewCode("PGS");
+        var added = await http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"CAD","seats":4}""");
+        Assert.Equal(System.Net.HttpStatusCode.Created, added.Status);
+        await server.KillAsync();
+        await server.StartAsync();
+        var read = await http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}");
+        Assert.True(read.Status == System.Net.HttpStatusCode.OK, $"{read.Status}: {read.Body?.ToJsonString()}\n{server.Log}");
+        Assert.Equal(4, read.Body.Int("seats"));
+        Assert.Equal(4, read.Body.Share("pg-solo").Int("allocated"));
+
+        // Nothing went to the embedded store: PostgreSQL mode never falls back to SQLite.
         Assert.False(File.Exists(Path.Combine(data, "licensing.db")));
+        Assert.False(Directory.Exists(Path.Combine(data, "data")));
         PoolFixture.TryDelete(data);
     }
 
