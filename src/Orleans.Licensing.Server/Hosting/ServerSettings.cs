@@ -28,7 +28,7 @@ public sealed class ServerSettings
 
     /// <summary>
     /// Orleans ClusterId: the servers of one pool share it; only silos with the same ClusterId see each other in the
-    /// membership table. Used in PostgreSQL mode (the embedded mode's localhost clustering uses the default too).
+    /// membership table. Both modes use it (and <see cref="ServiceId"/>); Orleans clients of the pool need the same values.
     /// </summary>
     public string ClusterId { get; set; } = DefaultClusterName;
 
