@@ -10,11 +10,13 @@ public sealed class ConfigurationTests
     {
         var data = Path.Combine(Path.GetTempPath(), "licensing-tests", Guid.NewGuid().ToString("N"));
         var run = Guid.NewGuid().ToString("N")[..12];
+        var (clusterId, serviceId) = ($"solo-cluster-{run}", $"solo-service-{run}");
+        var connectionString = PostgresPoolFixture.ConnectionString ?? throw new InvalidOperationException($"CI=true but {PostgresPoolFixture.Variable} is not set.");
         await using var server = new ServerProcess("pg-solo", data, settings: new Dictionary<string, string>
         {
-            ["ConnectionStrings__Licensing"] = PostgresPoolFixture.ConnectionString ?? throw new InvalidOperationException($"CI=true but {PostgresPoolFixture.Variable} is not set."),
-            ["Licensing__ClusterId"] = $"solo-{run}",
-            ["Licensing__ServiceId"] = $"solo-{run}",
+            ["ConnectionStrings__Licensing"] = connectionString,
+            ["Licensing__ClusterId"] = clusterId,
+            ["Licensing__ServiceId"] = serviceId,
             ["Licensing__AdvertisedAddress"] = "127.0.0.1",
         });
 
@@ -27,6 +29,9 @@ public sealed class ConfigurationTests
         Assert.Equal("Active", (string?)self["status"]);
         Assert.StartsWith($"127.0.0.1:{server.SiloPort}@", (string?)self["address"]);
 
+        // Membership is the ADO.NET table in PostgreSQL, under this ClusterId and this server id.
+        Assert.Equal(["pg-solo=Active"], await PostgresRows.MembershipAsync(connectionString, clusterId));
+
         // A license code written through this server is read back after a crash (SIGKILL): it lives in PostgreSQL.
         var code = PoolFixture.NewCode("PGS");
         var added = await http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"CAD","seats":4}""");
@@ -37,10 +42,15 @@ public sealed class ConfigurationTests
         Assert.True(read.Status == System.Net.HttpStatusCode.OK, $"{read.Status}: {read.Body?.ToJsonString()}\n{server.Log}");
         Assert.Equal(4, read.Body.Int("seats"));
         Assert.Equal(4, read.Body.Share("pg-solo").Int("allocated"));
+        Assert.True(await PostgresRows.StorageRowsAsync(connectionString, serviceId) > 0);
+        // The restarted server (same id, a new generation) declared its crashed predecessor dead.
+        Assert.Equal(["pg-solo=Dead", "pg-solo=Active"], await PostgresRows.MembershipAsync(connectionString, clusterId));
 
         // Nothing went to the embedded store: PostgreSQL mode never falls back to SQLite.
         Assert.False(File.Exists(Path.Combine(data, "licensing.db")));
         Assert.False(Directory.Exists(Path.Combine(data, "data")));
+        await server.KillAsync();
+        await PostgresRows.DeleteAsync(connectionString, clusterId, serviceId);
         PoolFixture.TryDelete(data);
     }
 

@@ -89,6 +89,7 @@ public abstract class PostgresPoolFixture : IAsyncLifetime
     {
         await Task.WhenAll(Servers.Select(s => s.DisposeAsync().AsTask()));
         foreach (var path in _dataPaths) PoolFixture.TryDelete(path);
+        if (ConnectionString is { } connectionString && Servers.Count > 0) await PostgresRows.DeleteAsync(connectionString, ClusterId, ServiceId);
     }
 
     /// <summary>Restarts any server a test left stopped, so that every test starts with the whole pool.</summary>
