@@ -27,6 +27,7 @@ public sealed partial class PoolGrain(
     /// <summary>Each server's allocations as last written: a rejoining server never gets a raise that is not durable yet.</summary>
     private Dictionary<string, int> _committed = [];
     private long _committedVersion;
+    private IGrainTimer? _redistributing;
 
     private PoolState S => state.State;
     private string Code => this.GetPrimaryKeyString();
@@ -48,10 +49,17 @@ public sealed partial class PoolGrain(
         {
             await SendSyncAsync();
         }
-        if (_options.RedistributeInterval > TimeSpan.Zero)
-        {
-            this.RegisterGrainTimer(async () => await ((IPoolGrain)this).Redistribute(), new GrainTimerCreationOptions(_options.RedistributeInterval, _options.RedistributeInterval));
-        }
+
+        StartRedistributing();
+    }
+
+    /// <summary>Claim 32 on a timer: idle surplus flows back to the free pool while the leader is active.</summary>
+    private void StartRedistributing()
+    {
+        if (_options.RedistributeInterval <= TimeSpan.Zero || _redistributing is not null) return;
+        _redistributing = this.RegisterGrainTimer(
+            async () => await ((IPoolGrain)this).Redistribute(),
+            new GrainTimerCreationOptions(_options.RedistributeInterval, _options.RedistributeInterval));
     }
 
     async Task<Distribution> IPoolGrain.AddLicenseCode(AddLicenseCode message)
@@ -80,6 +88,7 @@ public sealed partial class PoolGrain(
         await ApplyCriteriaAsync(criteria);
         await CommitAndSyncAsync();
         await GrainFactory.GetGrain<ICatalogGrain>(ICatalogGrain.Key).Add(Code);
+        StartRedistributing();
         LogLicenseAdded(Code, license.Seats);
         return Snapshot();
     }
