@@ -263,6 +263,7 @@ public sealed partial class PoolGrain(
         {
             var take = Math.Min(need - taken, share.DownUnused(now));
             if (take <= 0) continue;
+            LogTookFromDown(Code, take, serverId, share.Allocated, share.HeldCount(now), takerId);
             share.Allocated -= take;
             taken += take;
             sources.Add(new BorrowSource(SourceKind.DownServer, serverId, take));
@@ -531,6 +532,9 @@ public sealed partial class PoolGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: server {ServerId} is down with {Allocated} allocations, {Held} held for its clients")]
     private partial void LogServerDown(string code, string serverId, int allocated, int held);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: took {Take} from down server {ServerId} ({Allocated} allocated, {Held} held) for {Taker}")]
+    private partial void LogTookFromDown(string code, int take, string serverId, int allocated, int held, string taker);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: server {ServerId} is up")]
     private partial void LogServerUp(string code, string serverId);

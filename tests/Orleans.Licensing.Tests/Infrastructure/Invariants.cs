@@ -41,7 +41,9 @@ public static class Invariants
         var leaseIds = views.SelectMany(v => v.Leases.Select(l => l.LeaseId)).ToList();
         Assert.Equal(leaseIds.Count, leaseIds.Distinct().Count());
         var held = distribution.Servers.Where(s => s.Status == ServerStatus.Down).Sum(s => s.Held);
-        Assert.True(views.Sum(v => v.InUse) + held <= distribution.Total, $"in use {views.Sum(v => v.InUse)} + held {held} > total {distribution.Total}");
+        Assert.True(views.Sum(v => v.InUse) + held <= distribution.Total,
+            $"in use {views.Sum(v => v.InUse)} + held {held} > total {distribution.Total}: {string.Join("; ", distribution.Servers)}, free {distribution.FreePool}; "
+            + string.Join("; ", views.Select(v => $"{v.ServerId} {v.InUse}/{v.Allocated} [{string.Join(",", v.Leases.Select(l => $"{l.LeaseId}x{l.Count}"))}]")));
         return (distribution, views);
     }
 }
