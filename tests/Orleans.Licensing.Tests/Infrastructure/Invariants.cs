@@ -18,8 +18,13 @@ public static class Invariants
                 views.Add(await pool.Server(serverId, code).GetView());
             }
 
+            // Read the leader again after the servers: a server that just rejoined is up from then on, and its leases
+            // must not also be counted as held for it.
             var again = await pool.DistributionAsync(code);
-            return again.Version == distribution.Version && views.All(v => v.AppliedVersion >= distribution.Version);
+            var settled = again.Version == distribution.Version
+                && views.All(v => v.AppliedVersion >= again.Version && again[v.ServerId]?.Status != ServerStatus.Down);
+            distribution = again;
+            return settled;
         }, $"servers of {code} synced", TimeSpan.FromSeconds(60), describe: () => $"leader v{distribution?.Version} {string.Join("; ", distribution?.Servers ?? [])}; servers: {string.Join("; ", views.Select(v => $"{v.ServerId} v{v.AppliedVersion} {v.InUse}/{v.Allocated}"))}");
 
         // 1. Per code: Σ allocated + free pool = total.
