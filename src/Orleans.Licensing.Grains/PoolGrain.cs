@@ -27,6 +27,7 @@ public sealed partial class PoolGrain(
     /// <summary>Each server's allocations as last written: a rejoining server never gets a raise that is not durable yet.</summary>
     private Dictionary<string, int> _committed = [];
     private long _committedVersion;
+    private IGrainTimer? _redistributing;
 
     private PoolState S => state.State;
     private string Code => this.GetPrimaryKeyString();
@@ -48,10 +49,17 @@ public sealed partial class PoolGrain(
         {
             await SendSyncAsync();
         }
-        if (_options.RedistributeInterval > TimeSpan.Zero)
-        {
-            this.RegisterGrainTimer(async () => await ((IPoolGrain)this).Redistribute(), new GrainTimerCreationOptions(_options.RedistributeInterval, _options.RedistributeInterval));
-        }
+
+        StartRedistributing();
+    }
+
+    /// <summary>Claim 32 on a timer: idle surplus flows back to the free pool while the leader is active.</summary>
+    private void StartRedistributing()
+    {
+        if (_options.RedistributeInterval <= TimeSpan.Zero || _redistributing is not null) return;
+        _redistributing = this.RegisterGrainTimer(
+            async () => await ((IPoolGrain)this).Redistribute(),
+            new GrainTimerCreationOptions(_options.RedistributeInterval, _options.RedistributeInterval));
     }
 
     async Task<Distribution> IPoolGrain.AddLicenseCode(AddLicenseCode message)
@@ -80,6 +88,7 @@ public sealed partial class PoolGrain(
         await ApplyCriteriaAsync(criteria);
         await CommitAndSyncAsync();
         await GrainFactory.GetGrain<ICatalogGrain>(ICatalogGrain.Key).Add(Code);
+        StartRedistributing();
         LogLicenseAdded(Code, license.Seats);
         return Snapshot();
     }
@@ -254,6 +263,7 @@ public sealed partial class PoolGrain(
         {
             var take = Math.Min(need - taken, share.DownUnused(now));
             if (take <= 0) continue;
+            LogTookFromDown(Code, take, serverId, share.Allocated, share.HeldCount(now), takerId);
             share.Allocated -= take;
             taken += take;
             sources.Add(new BorrowSource(SourceKind.DownServer, serverId, take));
@@ -522,6 +532,9 @@ public sealed partial class PoolGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: server {ServerId} is down with {Allocated} allocations, {Held} held for its clients")]
     private partial void LogServerDown(string code, string serverId, int allocated, int held);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: took {Take} from down server {ServerId} ({Allocated} allocated, {Held} held) for {Taker}")]
+    private partial void LogTookFromDown(string code, int take, string serverId, int allocated, int held, string taker);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: server {ServerId} is up")]
     private partial void LogServerUp(string code, string serverId);

@@ -74,11 +74,7 @@ public sealed partial class ServerGrain(
         if (_leases.TryGet(request.LeaseId, out var existing))
         {
             // A retried checkout: the same lease, granted once.
-            if (existing.ClientId != request.ClientId || existing.Count != request.Count)
-            {
-                throw new LicensingException(LicensingErrors.Conflict, $"Lease '{request.LeaseId}' exists with another client or count.");
-            }
-
+            EnsureSameHolder(existing, request.ClientId, request.Count);
             await CommitAsync();
             return new CheckoutResult(ToLease(existing), null);
         }
@@ -104,11 +100,7 @@ public sealed partial class ServerGrain(
         Validate(update.LeaseId, update.ClientId, update.Count, license);
         if (_leases.TryGet(update.LeaseId, out var held))
         {
-            if (held.ClientId != update.ClientId || held.Count != update.Count)
-            {
-                throw new LicensingException(LicensingErrors.Conflict, $"Lease '{update.LeaseId}' is held by another client or with another count.");
-            }
-
+            EnsureSameHolder(held, update.ClientId, update.Count);
             var renewed = held with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl };
             _leases.Put(renewed);
             await CommitAsync();
@@ -405,6 +397,14 @@ public sealed partial class ServerGrain(
             throw new LicensingException(LicensingErrors.InvalidRequest, "A client id of 1 to 256 characters is required.");
         if (count < 1 || count > license.Seats)
             throw new LicensingException(LicensingErrors.InvalidRequest, $"Count must be between 1 and {license.Seats}, the seats of '{license.Code}'.");
+    }
+
+    private static void EnsureSameHolder(LeaseRecord lease, string clientId, int count)
+    {
+        if (lease.ClientId != clientId || lease.Count != count)
+        {
+            throw new LicensingException(LicensingErrors.Conflict, $"Lease '{lease.LeaseId}' is held by another client or with another count.");
+        }
     }
 
     private Lease ToLease(LeaseRecord lease) => new(

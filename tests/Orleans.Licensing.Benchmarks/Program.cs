@@ -1,4 +1,5 @@
-// Measures what one ServerGrain-state-sized write costs on PostgreSQL through Orleans' ADO.NET grain storage, and
+// Measures what one ServerGrain-state-sized write costs on PostgreSQL through Orleans' ADO.NET grain storage and on the
+// embedded SQLite store, and
 // checks the production wiring end to end on the way: two silos with UseLicensingPostgres (ADO.NET clustering and
 // storage) find each other through the membership table, a client finds them through the gateway query, and a
 // checkout is granted. Not a test: run it by hand, in Release, on an otherwise idle machine.
@@ -92,25 +93,34 @@ Console.WriteLine($"JSON round trip of a lease page: {RoundTrip(() =>
         && pages[0].Leases.All(l => copy.Leases.TryGetValue(l.Key, out var v) && v == l.Value && v.ExpiresAt.Offset == l.Value.ExpiresAt.Offset);
 })}");
 
-Console.WriteLine();
-Console.WriteLine($"writes through the ADO.NET provider, {iterations} timed after 10 warm-up, sequential (ms per write):");
-Console.WriteLine("                                              mean     p50     p95     max");
 var grainId = siloA.Services.GetRequiredService<IGrainFactory>().GetServerGrain("server-a", "bench-writes").GetGrainId();
 await MeasureAsync("serialize only: 10,000 leases (binary)", () => { binary.Serialize(whole); return Task.CompletedTask; });
 await MeasureAsync("serialize only: 625 leases (binary)", () => { binary.Serialize(pages[0]); return Task.CompletedTask; });
-var serverState = new GrainState<ServerRecord>(record);
-await MeasureAsync("server record alone", () => storage.WriteStateAsync("server", grainId, serverState));
-var wholeState = new GrainState<LeasePage>(whole);
-await MeasureAsync("10,000 leases in one record", () => storage.WriteStateAsync("leases-whole", grainId, wholeState));
-var pageStates = pages.Select(p => new GrainState<LeasePage>(p)).ToArray();
-await MeasureAsync("1 page of 625 (one change)", () => storage.WriteStateAsync("leases-0", grainId, pageStates[0]));
-await MeasureAsync("16 pages of 625, in parallel (all dirty)", () => Task.WhenAll(pageStates.Select((s, i) => storage.WriteStateAsync($"leases-{i}", grainId, s))));
-await MeasureAsync("server record + 1 page (one commit)", async () =>
+var sqlitePath = Path.Combine(Path.GetTempPath(), $"licensing-bench-{Guid.NewGuid():N}.db");
+foreach (var (label, store) in new (string, IGrainStorage)[]
 {
-    await storage.WriteStateAsync("server", grainId, serverState);
-    await storage.WriteStateAsync("leases-0", grainId, pageStates[0]);
-});
+    ("PostgreSQL through the ADO.NET provider", storage),
+    ("the embedded SQLite store", new Orleans.Licensing.Storage.SqliteGrainStorage(sqlitePath, serializer)),
+})
+{
+    Console.WriteLine();
+    Console.WriteLine($"writes to {label}, {iterations} timed after 10 warm-up, sequential (ms per write):");
+    Console.WriteLine("                                              mean     p50     p95     max");
+    var serverState = new GrainState<ServerRecord>(record);
+    await MeasureAsync("server record alone", () => store.WriteStateAsync("server", grainId, serverState));
+    var wholeState = new GrainState<LeasePage>(whole);
+    await MeasureAsync("10,000 leases in one record", () => store.WriteStateAsync("leases-whole", grainId, wholeState));
+    var pageStates = pages.Select(p => new GrainState<LeasePage>(p)).ToArray();
+    await MeasureAsync("1 page of 625 (one change)", () => store.WriteStateAsync("leases-0", grainId, pageStates[0]));
+    await MeasureAsync("16 pages of 625, in parallel (all dirty)", () => Task.WhenAll(pageStates.Select((s, i) => store.WriteStateAsync($"leases-{i}", grainId, s))));
+    await MeasureAsync("server record + 1 page (one commit)", async () =>
+    {
+        await store.WriteStateAsync("server", grainId, serverState);
+        await store.WriteStateAsync("leases-0", grainId, pageStates[0]);
+    });
+}
 
+File.Delete(sqlitePath);
 await siloB.StopAsync();
 await siloA.StopAsync();
 Console.WriteLine($"stopped; membership now: {string.Join(", ", await MembershipRowsAsync())}");

@@ -38,7 +38,11 @@ public sealed class RandomizedTests(RandomizedFixture fixture, ITestOutputHelper
         }
 
         output.WriteLine($"{seeds.Length} schedules: " + string.Join(", ", totals.OrderBy(t => t.Key).Select(t => $"{t.Key}={t.Value}")));
-        Assert.True(totals.GetValueOrDefault("checkout") > 0 && totals.GetValueOrDefault("failover") > 0);
+        if (seeds.Length >= 10)
+        {
+            // The mix really ran: a replay of one seed may happen to draw no fail-over.
+            Assert.True(totals.GetValueOrDefault("checkout") > 0 && totals.GetValueOrDefault("failover") > 0);
+        }
     }
 
     private sealed class Schedule(PoolCluster pool, int seed)

@@ -18,8 +18,13 @@ public static class Invariants
                 views.Add(await pool.Server(serverId, code).GetView());
             }
 
+            // Read the leader again after the servers: a server that just rejoined is up from then on, and its leases
+            // must not also be counted as held for it.
             var again = await pool.DistributionAsync(code);
-            return again.Version == distribution.Version && views.All(v => v.AppliedVersion >= distribution.Version);
+            var settled = again.Version == distribution.Version
+                && views.All(v => v.AppliedVersion >= again.Version && again[v.ServerId]?.Status != ServerStatus.Down);
+            distribution = again;
+            return settled;
         }, $"servers of {code} synced", TimeSpan.FromSeconds(60), describe: () => $"leader v{distribution?.Version} {string.Join("; ", distribution?.Servers ?? [])}; servers: {string.Join("; ", views.Select(v => $"{v.ServerId} v{v.AppliedVersion} {v.InUse}/{v.Allocated}"))}");
 
         // 1. Per code: Σ allocated + free pool = total.
@@ -41,7 +46,9 @@ public static class Invariants
         var leaseIds = views.SelectMany(v => v.Leases.Select(l => l.LeaseId)).ToList();
         Assert.Equal(leaseIds.Count, leaseIds.Distinct().Count());
         var held = distribution.Servers.Where(s => s.Status == ServerStatus.Down).Sum(s => s.Held);
-        Assert.True(views.Sum(v => v.InUse) + held <= distribution.Total, $"in use {views.Sum(v => v.InUse)} + held {held} > total {distribution.Total}");
+        Assert.True(views.Sum(v => v.InUse) + held <= distribution.Total,
+            $"in use {views.Sum(v => v.InUse)} + held {held} > total {distribution.Total}: {string.Join("; ", distribution.Servers)}, free {distribution.FreePool}; "
+            + string.Join("; ", views.Select(v => $"{v.ServerId} {v.InUse}/{v.Allocated} [{string.Join(",", v.Leases.Select(l => $"{l.LeaseId}x{l.Count}"))}]")));
         return (distribution, views);
     }
 }
