@@ -21,8 +21,8 @@ public sealed class PoolCluster : IAsyncDisposable
         {
             TestStorage.Configure(silo, _directory);
             silo.AddLicensing(configure);
-            // A call to a silo that just died fails within seconds, not the default 30.
-            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
+            // A call stuck on a silo that just died fails in 15 s, not the default 30 (kills are awaited before the next step).
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15));
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.NumMissedProbesLimit = 1;
@@ -31,7 +31,7 @@ public sealed class PoolCluster : IAsyncDisposable
                 o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
             });
         });
-        builder.ConfigureClient(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5)));
+        builder.ConfigureClient(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15)));
         Cluster = builder.Build();
     }
 
