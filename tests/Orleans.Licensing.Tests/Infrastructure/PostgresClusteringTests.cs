@@ -39,7 +39,7 @@ public sealed class PostgresClusteringTests : IAsyncLifetime
         {
             await grains.GetGrain<IPoolGrain>(code).RefreshMembership();
             return (await grains.GetGrain<IPoolGrain>(code).GetDistribution())?["server-b"]?.Status == ServerStatus.Down;
-        }, "the leader sees server-b down");
+        }, "the leader sees server-b down", TimeSpan.FromSeconds(60));
         Assert.Contains("server-a=Active", await MembershipRowsAsync());
     }
 
@@ -73,6 +73,8 @@ public sealed class PostgresClusteringTests : IAsyncLifetime
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleansClient(client => client
             .UseLicensingPostgresClustering(TestStorage.PostgresConnectionString!)
+            // A call that went out through the stopped server's gateway fails in 5 s and is asked again.
+            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5))
             .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (_clusterId, _clusterId)));
         return await StartAsync(builder.Build());
     }
