@@ -13,33 +13,18 @@ namespace Orleans.Licensing.Server.Tests;
 /// the pool never issues more than the license code grants. Leases live 6 s (renewed every 2 s).
 /// </summary>
 [Collection(PostgresFailureCollection.Name), Trait("Category", "Process"), Trait("Storage", "PostgreSQL")]
-public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestOutputHelper output) : IAsyncLifetime
+public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestOutputHelper output) : PostgresPoolTest(pool)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly List<ServiceProvider> _services = [];
-    private LicensingClient _admin = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (pool.Servers.Count == 0) return;
-        await pool.EnsureAllRunningAsync();
-        _admin = Track(PostgresPoolFixture.ClientServices([.. pool.Servers.Select(s => s.Url)], "admin")).GetRequiredService<LicensingClient>();
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var services in _services) await services.DisposeAsync();
-    }
-
     [PostgresProcessFact, Trait("Claim", "13"), Trait("Claim", "14")]
     public async Task A_killed_server_fails_over_its_clients_frees_its_unused_allocations_and_rejoins_without_double_counting()
     {
         var code = PoolFixture.NewCode("PGK");
         const int seats = 9;
         var ledger = new SeatLedger();
-        var added = await _admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats));
+        var added = await Admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats));
         Assert.All(added.Servers, s => Assert.Equal(3, s.Allocated));
-        await using var monitor = new InvariantMonitor(_admin, code);
+        await using var monitor = new InvariantMonitor(Admin, code);
 
         // Two SDK leases at every server; each client lists its own server first, then the other two.
         var leases = new List<LicenseLease>();
@@ -55,14 +40,14 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
             }
         }
 
-        Assert.Equal(6, InUse(await _admin.GetLicenseAsync(code)));
+        Assert.Equal(6, InUse(await Admin.GetLicenseAsync(code)));
         var victim = pool["pg-c"];
         var victimLeases = leases.Where(l => l.ServerId == victim.ServerId).Select(l => (Lease: l, l.LeaseId, l.Count)).ToList();
 
         // SIGKILL. Measure: until every client of the victim renewed at another server, and until membership says so.
         var clock = Stopwatch.StartNew();
         await victim.KillAsync();
-        var declared = PoolChecks.DeclaredDeadAsync(_admin, victim.ServerId, clock, Timeout);
+        var declared = PoolChecks.DeclaredDeadAsync(Admin, victim.ServerId, clock, Timeout);
 
         // A new checkout by a client that lists the victim first is served by the next server at once.
         var newcomer = await Track(pool.ClientServices(victim, "client-newcomer")).GetRequiredService<LicensingClient>().AcquireAsync(code);
@@ -89,16 +74,16 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         Assert.All(leases, l => Assert.False(l.IsLost));
 
         // The leader sees the victim down; once both leases were adopted nothing is held for it any more.
-        var afterKill = await LicenseWhenAsync(_admin, code,
+        var afterKill = await LicenseWhenAsync(Admin, code,
             l => Row(l, victim.ServerId).Status == "Down" && Row(l, victim.ServerId).Held == 0, Timeout, "the victim down with nothing held");
         AssertTotal(afterKill);
 
         // The victim's unused allocation is a source now: the live servers grant exactly the 2 seats left, no more.
         var live = pool.Servers.Where(s => s != victim).ToList();
-        var filled = await FillAsync(code, live, ledger, _services);
+        var filled = await FillAsync(code, live, ledger, Track);
         Assert.Equal(seats - 7, filled.Count);
         Assert.Equal(seats, ledger.Outstanding);
-        var full = await _admin.GetLicenseAsync(code);
+        var full = await Admin.GetLicenseAsync(code);
         AssertTotal(full);
         Assert.Equal(seats, live.Sum(s => Row(full, s.ServerId).InUse));
 
@@ -106,7 +91,7 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         clock.Restart();
         await victim.StartAsync();
         output.WriteLine($"restart of {victim.ServerId} until /readyz: {clock.Elapsed.TotalSeconds:0.00} s");
-        var rejoined = await LicenseWhenAsync(_admin, code, l => l.Servers.All(s => s.Status == "Up"), Timeout, "every server up");
+        var rejoined = await LicenseWhenAsync(Admin, code, l => l.Servers.All(s => s.Status == "Up"), Timeout, "every server up");
         Assert.Equal(0, Row(rejoined, victim.ServerId).InUse);
         Assert.Equal(ledger.Outstanding, InUse(rejoined));
         AssertTotal(rejoined);
@@ -124,7 +109,7 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         leases.Add(again);
         Assert.Equal(victim.ServerId, again.ServerId);
 
-        var end = await _admin.GetLicenseAsync(code);
+        var end = await Admin.GetLicenseAsync(code);
         Assert.Equal(seats, ledger.Outstanding);
         Assert.Equal(seats, InUse(end));
         Assert.Equal(1, Row(end, victim.ServerId).InUse);
@@ -138,7 +123,7 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         }
 
         foreach (var (lease, client) in filled) await client.CheckinAsync(code, lease.LeaseId, lease.ServerId);
-        await LicenseWhenAsync(_admin, code, l => InUse(l) == 0, Timeout, "every lease checked in");
+        await LicenseWhenAsync(Admin, code, l => InUse(l) == 0, Timeout, "every lease checked in");
         await monitor.AssertNoViolationAsync();
     }
 
@@ -148,11 +133,11 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         var code = PoolFixture.NewCode("PGL");
         const int seats = 24;
         var ledger = new SeatLedger();
-        var added = await _admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats,
+        var added = await Admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats,
             Distribution: new DistributionRequest(Shares: pool.Servers.ToDictionary(s => s.ServerId, _ => 2))));
         Assert.Equal(seats - 6, added.FreePool);
         var victim = pool[added.Leader];
-        await using var monitor = new InvariantMonitor(_admin, code);
+        await using var monitor = new InvariantMonitor(Admin, code);
 
         // Borrowing load: a worker per server checks out single seats (SDK, all three URLs, its own server first); every
         // server runs past its 2 seats at once, so checkouts keep borrowing from the leader.
@@ -187,7 +172,7 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         var clock = Stopwatch.StartNew();
         await victim.KillAsync();
         output.WriteLine($"killed {victim.ServerId} (leader of {code}) with {ledger.Outstanding} seats granted");
-        var dead = await PoolChecks.DeclaredDeadAsync(_admin, victim.ServerId, clock, Timeout);
+        var dead = await PoolChecks.DeclaredDeadAsync(Admin, victim.ServerId, clock, Timeout);
         output.WriteLine($"kill -> membership declares the leader server dead: {dead.TotalSeconds:0.00} s");
 
         // Every worker got its 6 seats (18 of 24): checkouts past the servers' shares went on while the leader died.
@@ -199,7 +184,7 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         List<LicenseLease> all;
         lock (leases) all = [.. leases];
         await Until.TrueAsync(() => Task.FromResult(all.All(l => l.ServerId != victim.ServerId)), Timeout, "the victim's clients to fail over");
-        var settled = await LicenseWhenAsync(_admin, code,
+        var settled = await LicenseWhenAsync(Admin, code,
             l => l.Leader != victim.ServerId && Row(l, victim.ServerId) is { Status: "Down", Held: 0 }, Timeout, "a new leader and nothing held");
         output.WriteLine($"kill -> new leader {settled.Leader}, victim's leases adopted: {clock.Elapsed.TotalSeconds:0.00} s");
         AssertTotal(settled);
@@ -207,9 +192,9 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
 
         // Clients fill exactly the seats: no allocation was lost or duplicated.
         var live = pool.Servers.Where(s => s != victim).ToList();
-        var filled = await FillAsync(code, live, ledger, _services);
+        var filled = await FillAsync(code, live, ledger, Track);
         Assert.Equal(seats - 18, filled.Count);
-        var full = await _admin.GetLicenseAsync(code);
+        var full = await Admin.GetLicenseAsync(code);
         AssertTotal(full);
         Assert.Equal(seats, live.Sum(s => Row(full, s.ServerId).InUse));
         Assert.True(ledger.Peak <= seats, $"clients held {ledger.Peak} > {seats} seats at once");
@@ -218,14 +203,8 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         foreach (var lease in all) await lease.DisposeAsync();
         foreach (var (lease, client) in filled) await client.CheckinAsync(code, lease.LeaseId, lease.ServerId);
         await victim.StartAsync();
-        var end = await LicenseWhenAsync(_admin, code, l => l.Servers.All(s => s.Status == "Up") && InUse(l) == 0, Timeout, "all up and idle");
+        var end = await LicenseWhenAsync(Admin, code, l => l.Servers.All(s => s.Status == "Up") && InUse(l) == 0, Timeout, "all up and idle");
         AssertTotal(end);
         await monitor.AssertNoViolationAsync();
-    }
-
-    private ServiceProvider Track(ServiceProvider services)
-    {
-        lock (_services) _services.Add(services);
-        return services;
     }
 }

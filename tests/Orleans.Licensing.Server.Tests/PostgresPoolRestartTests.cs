@@ -12,33 +12,18 @@ namespace Orleans.Licensing.Server.Tests;
 /// at a time (graceful) under steady load. Leases live 60 s, so they outlive the restarts.
 /// </summary>
 [Collection(PostgresRestartCollection.Name), Trait("Category", "Process"), Trait("Storage", "PostgreSQL")]
-public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestOutputHelper output) : IAsyncLifetime
+public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestOutputHelper output) : PostgresPoolTest(pool)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
-    private readonly List<ServiceProvider> _services = [];
-    private LicensingClient _admin = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (pool.Servers.Count == 0) return;
-        await pool.EnsureAllRunningAsync();
-        _admin = Track(PostgresPoolFixture.ClientServices([.. pool.Servers.Select(s => s.Url)], "admin")).GetRequiredService<LicensingClient>();
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var services in _services) await services.DisposeAsync();
-    }
-
     [PostgresProcessFact]
     public async Task Killing_every_server_and_starting_them_again_keeps_codes_distributions_and_live_leases()
     {
         var shared = PoolFixture.NewCode("PGA");
         var even = PoolFixture.NewCode("PGB");
-        await _admin.AddLicenseAsync(new AddLicenseRequest(shared, "CAD", 10,
+        await Admin.AddLicenseAsync(new AddLicenseRequest(shared, "CAD", 10,
             Distribution: new DistributionRequest(Shares: new Dictionary<string, int> { ["pg-a"] = 4, ["pg-b"] = 3, ["pg-c"] = 2 },
                 Thresholds: new Dictionary<string, double> { ["pg-b"] = 0.5 })));
-        await _admin.AddLicenseAsync(new AddLicenseRequest(even, "Viewer", 6));
+        await Admin.AddLicenseAsync(new AddLicenseRequest(even, "Viewer", 6));
 
         // Bare leases (no background renewal), so nothing but the restart can change them.
         var leases = new List<(LeaseInfo Lease, ServerProcess Server)>();
@@ -57,7 +42,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
         await CheckoutAt("pg-a", even, 1);
         await CheckoutAt("pg-c", even, 2);
 
-        var before = Snapshot(await _admin.GetLicensesAsync(), shared, even);
+        var before = Snapshot(await Admin.GetLicensesAsync(), shared, even);
         output.WriteLine("before: " + before);
 
         var clock = Stopwatch.StartNew();
@@ -72,7 +57,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
             {
                 try
                 {
-                    after = Snapshot(await _admin.GetLicensesAsync(), shared, even);
+                    after = Snapshot(await Admin.GetLicensesAsync(), shared, even);
                     return after == before;
                 }
                 catch (LicensingUnavailableException)
@@ -100,7 +85,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
 
         foreach (var code in new[] { shared, even })
         {
-            var idle = await LicenseWhenAsync(_admin, code, l => InUse(l) == 0, Timeout, "every lease checked in");
+            var idle = await LicenseWhenAsync(Admin, code, l => InUse(l) == 0, Timeout, "every lease checked in");
             AssertTotal(idle);
         }
     }
@@ -110,9 +95,9 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
     {
         var code = PoolFixture.NewCode("PGR");
         const int seats = 12;
-        await _admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats));
+        await Admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats));
         var ledger = new SeatLedger();
-        await using var monitor = new InvariantMonitor(_admin, code);
+        await using var monitor = new InvariantMonitor(Admin, code);
 
         // Long-lived SDK leases, one homed at every server.
         var held = new List<LicenseLease>();
@@ -174,7 +159,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
             var otherAdmin = Track(PostgresPoolFixture.ClientServices(others, "admin-others")).GetRequiredService<LicensingClient>();
             await PoolChecks.DeclaredDeadAsync(otherAdmin, server.ServerId, clock, Timeout);
             await server.StartAsync();
-            await LicenseWhenAsync(_admin, code, l => l.Servers.All(s => s.Status == "Up"), Timeout, $"{server.ServerId} up again");
+            await LicenseWhenAsync(Admin, code, l => l.Servers.All(s => s.Status == "Up"), Timeout, $"{server.ServerId} up again");
             var served = Volatile.Read(ref checkouts);
             await Until.TrueAsync(() => Task.FromResult(Volatile.Read(ref checkouts) >= served + 6), Timeout, "checkouts after the restart");
             output.WriteLine($"{server.ServerId} restarted at {clock.Elapsed.TotalSeconds:0.0} s; {Volatile.Read(ref checkouts) - before} checkouts meanwhile");
@@ -189,7 +174,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
         Assert.Equal(3, ledger.Outstanding);
 
         // No lease was lost or counted twice: exactly the three long leases are in use, and each still renews.
-        var view = await LicenseWhenAsync(_admin, code, l => InUse(l) == 3, Timeout, "exactly the long leases in use");
+        var view = await LicenseWhenAsync(Admin, code, l => InUse(l) == 3, Timeout, "exactly the long leases in use");
         AssertTotal(view);
         foreach (var lease in held)
         {
@@ -201,7 +186,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
             await lease.DisposeAsync();
         }
 
-        await LicenseWhenAsync(_admin, code, l => InUse(l) == 0, Timeout, "every lease checked in");
+        await LicenseWhenAsync(Admin, code, l => InUse(l) == 0, Timeout, "every lease checked in");
         await monitor.AssertNoViolationAsync();
     }
 
@@ -211,10 +196,4 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
             $"{l.Code} {l.Product} seats {l.Seats} free {l.FreePool}: " +
             string.Join(", ", l.Servers.OrderBy(s => s.ServerId).Select(s =>
                 $"{s.ServerId} {s.Status} alloc {s.Allocated} base {s.BaseShare} thr {s.Threshold} inUse {s.InUse} held {s.Held}"))));
-
-    private ServiceProvider Track(ServiceProvider services)
-    {
-        lock (_services) _services.Add(services);
-        return services;
-    }
 }

@@ -70,13 +70,11 @@ public static class PoolChecks
     /// everywhere: returns the leases granted. The pool must grant exactly what is free, no more, no less.
     /// </summary>
     public static async Task<List<(LeaseInfo Lease, LicensingClient Client)>> FillAsync(
-        string code, IReadOnlyList<ServerProcess> servers, SeatLedger ledger, List<ServiceProvider> keepAlive)
+        string code, IReadOnlyList<ServerProcess> servers, SeatLedger ledger, Func<ServiceProvider, ServiceProvider> track)
     {
         var clients = servers.Select(s =>
         {
-            var services = PostgresPoolFixture.ClientServices([s.Url], $"fill-{s.ServerId}");
-            keepAlive.Add(services);
-            return services.GetRequiredService<LicensingClient>();
+            return track(PostgresPoolFixture.ClientServices([s.Url], $"fill-{s.ServerId}")).GetRequiredService<LicensingClient>();
         }).ToList();
         var granted = new List<(LeaseInfo, LicensingClient)>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
