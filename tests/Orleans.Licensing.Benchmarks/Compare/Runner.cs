@@ -1,0 +1,117 @@
+using System.Diagnostics;
+
+namespace Orleans.Licensing.Benchmarks.Compare;
+
+internal sealed record Settings(bool Quick, int Seats, int Clients, int SpreadCodes, TimeSpan Warmup, TimeSpan Duration, TimeSpan Hold, string ConnectionString, string? Out);
+
+/// <summary>One contender on one workload: the measured window only (warm-up excluded).</summary>
+internal sealed record Result(
+    string Workload,
+    string Contender,
+    int Codes,
+    int Seats,
+    int Clients,
+    double Seconds,
+    long Pairs,
+    double PairsPerSecond,
+    double CheckoutP50Ms,
+    double CheckoutP99Ms,
+    double PairP50Ms,
+    double PairP99Ms,
+    long Checkouts,
+    long Denied,
+    long Errors,
+    string? FirstError,
+    long? LeaderCalls,
+    double? LeaderCallsPerCheckout,
+    long MinPairsPerClient,
+    long MaxPairsPerClient,
+    double PeakProcessRssMb,
+    double PeakStorePssMb);
+
+internal static class Runner
+{
+    /// <summary>
+    /// C clients, each in a loop: checkout → hold → check-in on its code (client i uses code i mod K). Counts pairs
+    /// that complete within the measured window, after the warm-up.
+    /// </summary>
+    public static async Task<Result> MeasureAsync(Contender contender, string workload, IReadOnlyList<string> codes, Settings settings)
+    {
+        await contender.SetUpAsync(codes, settings.Seats);
+        var clients = settings.Clients;
+        var pairs = new long[clients];
+        var checkoutLatency = Enumerable.Range(0, clients).Select(_ => new List<double>(1 << 14)).ToArray();
+        var pairLatency = Enumerable.Range(0, clients).Select(_ => new List<double>(1 << 14)).ToArray();
+        long checkouts = 0, denied = 0, errors = 0;
+        Exception? firstError = null;
+        var stop = false;
+        var measuring = false;
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        await using var memory = new MemorySampler(() => contender.StoreProcesses);
+
+        async Task ClientAsync(int client)
+        {
+            var code = codes[client % codes.Count];
+            while (!Volatile.Read(ref stop))
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    var checkin = await contender.CheckoutAsync(client, code);
+                    var granted = Stopwatch.GetTimestamp();
+                    if (checkin is null)
+                    {
+                        if (Volatile.Read(ref measuring)) Interlocked.Increment(ref denied);
+                        await Task.Yield();
+                        continue;
+                    }
+
+                    if (Volatile.Read(ref measuring)) Interlocked.Increment(ref checkouts);
+                    if (settings.Hold > TimeSpan.Zero) await Task.Delay(settings.Hold);
+                    await checkin();
+                    var done = Stopwatch.GetTimestamp();
+                    if (Volatile.Read(ref measuring))
+                    {
+                        pairs[client]++;
+                        checkoutLatency[client].Add(Stopwatch.GetElapsedTime(started, granted).TotalMilliseconds);
+                        pairLatency[client].Add(Stopwatch.GetElapsedTime(started, done).TotalMilliseconds);
+                    }
+                }
+                catch (Exception e)
+                {
+                    Interlocked.Increment(ref errors);
+                    Interlocked.CompareExchange(ref firstError, e, null);
+                    await Task.Delay(10);
+                }
+            }
+        }
+
+        var tasks = Enumerable.Range(0, clients).Select(i => Task.Run(() => ClientAsync(i))).ToArray();
+        await Task.Delay(settings.Warmup);
+        var leaderBefore = contender.LeaderCalls;
+        Volatile.Write(ref measuring, true);
+        var windowStarted = Stopwatch.GetTimestamp();
+        await Task.Delay(settings.Duration);
+        Volatile.Write(ref measuring, false);
+        var seconds = Stopwatch.GetElapsedTime(windowStarted).TotalSeconds;
+        var leaderAfter = contender.LeaderCalls;
+        Volatile.Write(ref stop, true);
+        await Task.WhenAll(tasks);
+
+        var checkoutTimes = checkoutLatency.SelectMany(l => l).Order().ToArray();
+        var pairTimes = pairLatency.SelectMany(l => l).Order().ToArray();
+        var total = pairs.Sum();
+        long? leaderCalls = leaderAfter - leaderBefore;
+        return new Result(
+            workload, contender.Name, codes.Count, settings.Seats, clients, Math.Round(seconds, 2), total, Math.Round(total / seconds, 1),
+            Percentile(checkoutTimes, 0.50), Percentile(checkoutTimes, 0.99), Percentile(pairTimes, 0.50), Percentile(pairTimes, 0.99),
+            checkouts, denied, errors, firstError is null ? null : $"{firstError.GetType().Name}: {firstError.Message}",
+            leaderCalls, leaderCalls is { } calls && checkouts > 0 ? (double)calls / checkouts : null,
+            pairs.Min(), pairs.Max(), Math.Round(memory.PeakSelfRss / 1048576.0, 1), Math.Round(memory.PeakStorePss / 1048576.0, 1));
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))], 2);
+}
