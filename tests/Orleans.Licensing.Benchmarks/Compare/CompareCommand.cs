@@ -46,38 +46,66 @@ internal static class CompareCommand
             Console.WriteLine($"-- {contender.Name}: {contender.Description}");
             foreach (var (name, codes) in workloads)
             {
-                var result = await Runner.MeasureAsync(contender, name, codes($"b{runId}-{contender.Name}-{name}"), settings);
+                Result result;
+                try
+                {
+                    result = await Runner.MeasureAsync(contender, name, codes($"b{runId}-{contender.Name}-{name}"), settings);
+                }
+                catch (Exception e)
+                {
+                    Console.WriteLine($"   {name}: FAILED: {e.GetType().Name}: {e.Message}");
+                    missing.Add($"{contender.Name} on the {name} workload: failed: {e.GetType().Name}: {e.Message}");
+                    continue;
+                }
+
                 results.Add(result);
                 Console.WriteLine($"   {name}: {result.PairsPerSecond:F1} pairs/s, checkout p50 {result.CheckoutP50Ms} ms p99 {result.CheckoutP99Ms} ms, "
                     + $"denied {result.Denied}, errors {result.Errors}{(result.FirstError is null ? "" : $" (first: {result.FirstError})")}");
             }
         }
 
-        await using (var counter = new PostgresCounter(settings.ConnectionString, settings.Clients))
+        async Task GuardAsync(string what, Func<Task> run)
         {
-            await RunContenderAsync(counter);
+            try
+            {
+                await run();
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"-- {what}: FAILED: {e.GetType().Name}: {e.Message}");
+                missing.Add($"{what}: failed: {e.GetType().Name}: {e.Message}");
+            }
         }
 
-        var (redis, redisMissing) = await RedisServer.StartAsync();
-        if (redis is null)
+        await GuardAsync("postgres-counter", async () =>
         {
-            missing.Add($"redis-semaphore: {redisMissing}");
-        }
-        else
+            await using var counter = new PostgresCounter(settings.ConnectionString, settings.PostgresPool);
+            await RunContenderAsync(counter);
+        });
+
+        await GuardAsync("redis-semaphore", async () =>
         {
+            var (redis, redisMissing) = await RedisServer.StartAsync();
+            if (redis is null)
+            {
+                missing.Add($"redis-semaphore: {redisMissing}");
+                return;
+            }
+
             await using (redis)
             await using (var semaphore = new RedisSemaphore(redis))
             {
                 await RunContenderAsync(semaphore);
             }
-        }
+        });
 
-        await using (var cluster = await Cluster.StartAsync(settings.ConnectionString, 3))
+        await GuardAsync("ours and single-grain (3-silo cluster)", async () =>
         {
+            await using var cluster = await Cluster.StartAsync(settings.ConnectionString, 3);
             Console.WriteLine($"-- cluster {cluster.ClusterId}: 3 silos active");
             await RunContenderAsync(new OursGrains(cluster));
             await RunContenderAsync(new SingleGrain(cluster));
-        }
+        });
 
         Console.WriteLine();
         Console.WriteLine(Table(results));
@@ -112,7 +140,7 @@ internal static class CompareCommand
             new { mode = settings.Quick ? "quick" : "full", when = DateTimeOffset.UtcNow, machine, parameters = new
             {
                 seats = settings.Seats, clients = settings.Clients, spreadCodes = settings.SpreadCodes, warmupSeconds = settings.Warmup.TotalSeconds,
-                measuredSeconds = settings.Duration.TotalSeconds, holdMs = settings.Hold.TotalMilliseconds,
+                measuredSeconds = settings.Duration.TotalSeconds, holdMs = settings.Hold.TotalMilliseconds, postgresCounterPool = settings.PostgresPool,
             }, contenders, results, ratiosOnHotCode = ratios, notMeasured = missing },
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.WriteLine($"json: {Path.GetFullPath(path)}");
@@ -151,7 +179,7 @@ internal static class CompareCommand
         {
             ["machine"] = $"{Environment.ProcessorCount} cores ({cpu ?? "unknown CPU"}), {memory ?? "unknown"} memory, {RuntimeInformation.OSDescription}",
             [".NET"] = $"{RuntimeInformation.FrameworkDescription}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC",
-            ["Orleans"] = typeof(IGrain).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?",
+            ["Orleans"] = typeof(IGrain).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0].Split(". Commit")[0] ?? "?",
             ["PostgreSQL"] = $"{reader.GetString(0).Split(" on ")[0]} on loopback, synchronous_commit={reader.GetString(1)}, fsync={reader.GetString(2)}, max_connections={reader.GetString(3)}",
             ["processes"] = "clients, the 3 silos of ours and single-grain, and the contenders' client libraries share this one process; PostgreSQL and redis-server run beside it on the same cores",
         };
@@ -170,6 +198,7 @@ internal static class CompareCommand
             TimeSpan.FromSeconds(Int("--warmup", quick ? 2 : 5)),
             TimeSpan.FromSeconds(Int("--seconds", quick ? 8 : 30)),
             TimeSpan.FromMilliseconds(Int("--hold-ms", 0)),
+            Int("--pg-pool", Int("--clients", 64)),
             Value("--connection") ?? Postgres.DefaultConnectionString(),
             Value("--out"));
     }

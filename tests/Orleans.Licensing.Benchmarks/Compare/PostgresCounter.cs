@@ -8,7 +8,7 @@ namespace Orleans.Licensing.Benchmarks.Compare;
 /// lease; a check-in deletes the lease and decrements the count. synchronous_commit makes both durable before the
 /// answer.
 /// </summary>
-internal sealed class PostgresCounter(string connectionString, int clients) : Contender
+internal sealed class PostgresCounter(string connectionString, int poolSize) : Contender
 {
     private const string CheckoutSql = """
         WITH u AS (UPDATE bench_counter SET in_use = in_use + 1 WHERE code = $1 AND in_use + 1 <= seats RETURNING code)
@@ -21,14 +21,14 @@ internal sealed class PostgresCounter(string connectionString, int clients) : Co
         """;
 
     private readonly NpgsqlDataSource _source = new NpgsqlDataSourceBuilder(
-        new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = clients, MaxAutoPrepare = 8, AutoPrepareMinUsages = 1 }.ConnectionString).Build();
+        new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = poolSize, MaxAutoPrepare = 8, AutoPrepareMinUsages = 1 }.ConnectionString).Build();
 
     private IReadOnlyList<string> _codes = [];
 
     public override string Name => "postgres-counter";
 
     public override string Description =>
-        $"Npgsql {typeof(NpgsqlConnection).Assembly.GetName().Version}, pool of {clients} connections; checkout = one statement (conditional UPDATE bench_counter ... WHERE in_use + 1 <= seats, INSERT bench_lease), check-in = DELETE bench_lease + decrement";
+        $"Npgsql {typeof(NpgsqlConnection).Assembly.GetName().Version}, pool of up to {poolSize} connections; checkout = one statement (conditional UPDATE bench_counter ... WHERE in_use + 1 <= seats, INSERT bench_lease), check-in = DELETE bench_lease + decrement";
 
     public override IReadOnlyList<int> StoreProcesses => ProcessMemory.PostgresProcesses();
 

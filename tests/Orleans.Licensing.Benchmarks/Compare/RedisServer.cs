@@ -44,22 +44,31 @@ internal sealed class RedisServer : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var until = DateTime.UtcNow.AddSeconds(20);
-        while (true)
+        try
         {
-            try
+            while (true)
             {
-                await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},connectTimeout=1000");
-                var db = redis.GetDatabase();
-                var server = redis.GetServer("127.0.0.1", port);
-                var config = (await server.ConfigGetAsync("append*")).ToDictionary(p => p.Key, p => p.Value);
-                var version = server.Version;
-                return (new RedisServer(process, directory, port,
-                    $"redis-server {version} on 127.0.0.1:{port}, appendonly={config.GetValueOrDefault("appendonly")}, appendfsync={config.GetValueOrDefault("appendfsync")}, no RDB snapshots"), null);
+                try
+                {
+                    await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},connectTimeout=1000,allowAdmin=true");
+                    var server = redis.GetServer("127.0.0.1", port);
+                    var config = (await server.ConfigGetAsync("append*")).ToDictionary(p => p.Key, p => p.Value);
+                    var version = server.Version;
+                    return (new RedisServer(process, directory, port,
+                        $"redis-server {version} on 127.0.0.1:{port}, appendonly={config.GetValueOrDefault("appendonly")}, appendfsync={config.GetValueOrDefault("appendfsync")}, no RDB snapshots"), null);
+                }
+                catch (RedisConnectionException) when (DateTime.UtcNow < until && !process.HasExited)
+                {
+                    await Task.Delay(200);
+                }
             }
-            catch (RedisConnectionException) when (DateTime.UtcNow < until && !process.HasExited)
-            {
-                await Task.Delay(200);
-            }
+        }
+        catch
+        {
+            if (!process.HasExited) process.Kill();
+            process.Dispose();
+            Directory.Delete(directory, recursive: true);
+            throw;
         }
     }
 

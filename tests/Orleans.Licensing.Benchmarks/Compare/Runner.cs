@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Orleans.Licensing.Benchmarks.Compare;
 
-internal sealed record Settings(bool Quick, int Seats, int Clients, int SpreadCodes, TimeSpan Warmup, TimeSpan Duration, TimeSpan Hold, string ConnectionString, string? Out);
+internal sealed record Settings(bool Quick, int Seats, int Clients, int SpreadCodes, TimeSpan Warmup, TimeSpan Duration, TimeSpan Hold, int PostgresPool, string ConnectionString, string? Out);
 
 /// <summary>One contender on one workload: the measured window only (warm-up excluded).</summary>
 internal sealed record Result(
