@@ -15,7 +15,6 @@ internal static class CompareCommand
 {
     private static readonly string[] NotMeasured =
     [
-        "ours over HTTP (separate server processes, REST API): not implemented yet; only the grain level is measured",
         "BenchmarkDotNet micro-benchmarks: not implemented yet",
     ];
 
@@ -64,8 +63,15 @@ internal static class CompareCommand
             }
         }
 
+        var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');
         async Task GuardAsync(string what, Func<Task> run)
         {
+            if (only is not null && !only.Any(o => what.StartsWith(o, StringComparison.Ordinal)))
+            {
+                missing.Add($"{what}: left out (--only)");
+                return;
+            }
+
             try
             {
                 await run();
@@ -107,6 +113,21 @@ internal static class CompareCommand
             await RunContenderAsync(new SingleGrain(cluster));
         });
 
+        await GuardAsync("ours-http (3 server processes)", async () =>
+        {
+            var (servers, serversMissing) = await HttpServers.StartAsync(settings.ConnectionString, 3);
+            if (servers is null)
+            {
+                missing.Add($"ours-http: {serversMissing}");
+                return;
+            }
+
+            await using (servers)
+            {
+                await RunContenderAsync(servers);
+            }
+        });
+
         Console.WriteLine();
         Console.WriteLine(Table(results));
         foreach (var m in missing) Console.WriteLine($"not measured: {m}");
@@ -129,9 +150,12 @@ internal static class CompareCommand
         foreach (var workload in workloads.Select(w => w.Name))
         {
             var byName = results.Where(r => r.Workload == workload).ToDictionary(r => r.Contender);
-            if (!byName.TryGetValue("ours", out var ours)) continue;
-            Console.WriteLine($"{workload}: ours pairs/s ÷ baseline pairs/s: " + string.Join(", ", byName.Values.Where(r => r.Contender != "ours")
-                .Select(r => $"{r.Contender} {(r.PairsPerSecond > 0 ? (ours.PairsPerSecond / r.PairsPerSecond).ToString("F2", CultureInfo.InvariantCulture) : "n/a")}×")));
+            foreach (var mine in new[] { "ours", "ours-http" })
+            {
+                if (!byName.TryGetValue(mine, out var ours)) continue;
+                Console.WriteLine($"{workload}: {mine} pairs/s ÷ baseline pairs/s: " + string.Join(", ", byName.Values.Where(r => !r.Contender.StartsWith("ours", StringComparison.Ordinal))
+                    .Select(r => $"{r.Contender} {(r.PairsPerSecond > 0 ? (ours.PairsPerSecond / r.PairsPerSecond).ToString("F2", CultureInfo.InvariantCulture) : "n/a")}×")));
+            }
         }
 
         var path = settings.Out ?? Path.Combine("benchmark-results", $"compare-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
@@ -155,7 +179,8 @@ internal static class CompareCommand
         s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            var leader = r.LeaderCallsPerCheckout is { } l ? $"{r.LeaderCalls} / {r.Checkouts} = {l * 100:F2}%" : "no leader";
+            var leader = r.LeaderCallsPerCheckout is { } l ? $"{r.LeaderCalls} / {r.Checkouts} = {l * 100:F2}%"
+                : r.Contender == "ours-http" ? "not counted (other processes)" : "no leader";
             s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Workload} ({r.Codes} code{(r.Codes == 1 ? "" : "s")}) | {r.Contender} | {r.PairsPerSecond:F1} | {r.CheckoutP50Ms:F2} | {r.CheckoutP99Ms:F2} | {r.PairP50Ms:F2} | {r.PairP99Ms:F2} | {leader} | {r.MinPairsPerClient}–{r.MaxPairsPerClient} | {r.Denied} | {r.Errors} | {r.PeakProcessRssMb:F0} | {r.PeakStorePssMb:F0} |");
         }
 
