@@ -153,6 +153,7 @@ internal static class CompareCommand
             foreach (var mine in new[] { "ours", "ours-http" })
             {
                 if (!byName.TryGetValue(mine, out var ours)) continue;
+                if (byName.Count == 1) continue;
                 Console.WriteLine($"{workload}: {mine} pairs/s ÷ baseline pairs/s: " + string.Join(", ", byName.Values.Where(r => !r.Contender.StartsWith("ours", StringComparison.Ordinal))
                     .Select(r => $"{r.Contender} {(r.PairsPerSecond > 0 ? (ours.PairsPerSecond / r.PairsPerSecond).ToString("F2", CultureInfo.InvariantCulture) : "n/a")}×")));
             }
@@ -175,13 +176,13 @@ internal static class CompareCommand
     private static string Table(IEnumerable<Result> results)
     {
         var s = new StringBuilder();
-        s.AppendLine("| workload | contender | pairs/s | checkout p50 ms | checkout p99 ms | pair p50 ms | pair p99 ms | leader calls / checkout | pairs per client min–max | denied | errors | peak RSS this process MB | peak store PSS MB |");
-        s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        s.AppendLine("| workload | contender | pairs/s | checkout p50 ms | checkout p99 ms | pair p50 ms | pair p99 ms | leader calls / checkout | pairs per client min–max | denied | errors | peak RSS this process MB | peak store PSS MB | CPU busy, machine % | CPU, this process % |");
+        s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             var leader = r.LeaderCallsPerCheckout is { } l ? $"{r.LeaderCalls} / {r.Checkouts} = {l * 100:F2}%"
                 : r.Contender == "ours-http" ? "not counted (other processes)" : "no leader";
-            s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Workload} ({r.Codes} code{(r.Codes == 1 ? "" : "s")}) | {r.Contender} | {r.PairsPerSecond:F1} | {r.CheckoutP50Ms:F2} | {r.CheckoutP99Ms:F2} | {r.PairP50Ms:F2} | {r.PairP99Ms:F2} | {leader} | {r.MinPairsPerClient}–{r.MaxPairsPerClient} | {r.Denied} | {r.Errors} | {r.PeakProcessRssMb:F0} | {r.PeakStorePssMb:F0} |");
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Workload} ({r.Codes} code{(r.Codes == 1 ? "" : "s")}) | {r.Contender} | {r.PairsPerSecond:F1} | {r.CheckoutP50Ms:F2} | {r.CheckoutP99Ms:F2} | {r.PairP50Ms:F2} | {r.PairP99Ms:F2} | {leader} | {r.MinPairsPerClient}–{r.MaxPairsPerClient} | {r.Denied} | {r.Errors} | {r.PeakProcessRssMb:F0} | {r.PeakStorePssMb:F0} | {r.MachineCpuBusyPercent:F0} | {r.ProcessCpuPercent:F0} |");
         }
 
         return s.ToString().TrimEnd();
@@ -206,6 +207,7 @@ internal static class CompareCommand
             [".NET"] = $"{RuntimeInformation.FrameworkDescription}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC",
             ["Orleans"] = typeof(IGrain).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0].Split(". Commit")[0] ?? "?",
             ["PostgreSQL"] = $"{reader.GetString(0).Split(" on ")[0]} on loopback, synchronous_commit={reader.GetString(1)}, fsync={reader.GetString(2)}, max_connections={reader.GetString(3)}",
+            ["load average at start"] = File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (1, 5, 15 min; above 0.5 means something else was running)" : "unknown",
             ["processes"] = "clients, the 3 silos of ours and single-grain, and the contenders' client libraries share this one process; PostgreSQL and redis-server run beside it on the same cores",
         };
     }

@@ -27,7 +27,9 @@ internal sealed record Result(
     long MinPairsPerClient,
     long MaxPairsPerClient,
     double PeakProcessRssMb,
-    double PeakStorePssMb);
+    double PeakStorePssMb,
+    double MachineCpuBusyPercent,
+    double ProcessCpuPercent);
 
 internal static class Runner
 {
@@ -93,9 +95,13 @@ internal static class Runner
         var leaderBefore = contender.LeaderCalls;
         Volatile.Write(ref measuring, true);
         var windowStarted = Stopwatch.GetTimestamp();
+        var machineBefore = MachineCpu();
+        var processBefore = Process.GetCurrentProcess().TotalProcessorTime;
         await Task.Delay(settings.Duration);
         Volatile.Write(ref measuring, false);
         var seconds = Stopwatch.GetElapsedTime(windowStarted).TotalSeconds;
+        var machineAfter = MachineCpu();
+        var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - processBefore).TotalSeconds;
         var leaderAfter = contender.LeaderCalls;
         Volatile.Write(ref stop, true);
         await Task.WhenAll(tasks);
@@ -109,7 +115,19 @@ internal static class Runner
             Percentile(checkoutTimes, 0.50), Percentile(checkoutTimes, 0.99), Percentile(pairTimes, 0.50), Percentile(pairTimes, 0.99),
             checkouts, denied, errors, firstError is null ? null : $"{firstError.GetType().Name}: {firstError.Message}",
             leaderCalls, leaderCalls is { } calls && checkouts > 0 ? (double)calls / checkouts : null,
-            pairs.Min(), pairs.Max(), Math.Round(memory.PeakSelfRss / 1048576.0, 1), Math.Round(memory.PeakStorePss / 1048576.0, 1));
+            pairs.Min(), pairs.Max(), Math.Round(memory.PeakSelfRss / 1048576.0, 1), Math.Round(memory.PeakStorePss / 1048576.0, 1),
+            Math.Round(100.0 * (machineAfter.Busy - machineBefore.Busy) / Math.Max(1, machineAfter.Total - machineBefore.Total), 1),
+            Math.Round(100.0 * processCpu / seconds / Environment.ProcessorCount, 1));
+    }
+
+    /// <summary>Jiffies of all cores from /proc/stat: busy (everything but idle and iowait) and total.</summary>
+    private static (long Busy, long Total) MachineCpu()
+    {
+        if (!File.Exists("/proc/stat")) return (0, 0);
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(f => long.Parse(f, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var total = fields.Sum();
+        return (total - fields[3] - fields[4], total);
     }
 
     private static double Percentile(double[] sorted, double p) =>
