@@ -15,6 +15,7 @@ namespace Orleans.Licensing.Benchmarks.Compare;
 internal sealed class HttpServers : Contender
 {
     private readonly List<(Process Process, Uri Url)> _servers = [];
+    private readonly Queue<string> _log = new();
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
     {
         Timeout = TimeSpan.FromSeconds(30),
@@ -66,8 +67,9 @@ internal sealed class HttpServers : Contender
                 }
 
                 var process = Process.Start(start)!;
-                process.OutputDataReceived += (_, _) => { };
-                process.ErrorDataReceived += (_, _) => { };
+                var serverId = Cluster.ServerId(i);
+                process.OutputDataReceived += (_, e) => servers.Append(serverId, e.Data);
+                process.ErrorDataReceived += (_, e) => servers.Append(serverId, e.Data);
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
                 servers._servers.Add((process, url));
@@ -78,7 +80,7 @@ internal sealed class HttpServers : Contender
             {
                 while (true)
                 {
-                    if (process.HasExited) throw new InvalidOperationException($"a server exited with {process.ExitCode} while starting");
+                    if (process.HasExited) throw new InvalidOperationException($"a server exited with {process.ExitCode} while starting; its last output:\n{servers.LastOutput()}");
                     try
                     {
                         if ((await servers._http.GetAsync(new Uri(url, "readyz"))).IsSuccessStatusCode) break;
@@ -99,6 +101,21 @@ internal sealed class HttpServers : Contender
             await servers.DisposeAsync();
             throw;
         }
+    }
+
+    private void Append(string serverId, string? line)
+    {
+        if (line is null) return;
+        lock (_log)
+        {
+            _log.Enqueue($"[{serverId}] {line}");
+            if (_log.Count > 30) _log.Dequeue();
+        }
+    }
+
+    private string LastOutput()
+    {
+        lock (_log) return string.Join('\n', _log);
     }
 
     public override async Task SetUpAsync(IReadOnlyList<string> codes, int seats)

@@ -29,7 +29,9 @@ internal sealed record Result(
     double PeakProcessRssMb,
     double PeakStorePssMb,
     double MachineCpuBusyPercent,
-    double ProcessCpuPercent);
+    double ProcessCpuPercent,
+    double StoreCpuPercent,
+    double OtherCpuPercent);
 
 internal static class Runner
 {
@@ -97,11 +99,14 @@ internal static class Runner
         var windowStarted = Stopwatch.GetTimestamp();
         var machineBefore = MachineCpu();
         var processBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var storeBefore = ProcessJiffies(contender.StoreProcesses);
         await Task.Delay(settings.Duration);
         Volatile.Write(ref measuring, false);
         var seconds = Stopwatch.GetElapsedTime(windowStarted).TotalSeconds;
         var machineAfter = MachineCpu();
         var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - processBefore).TotalSeconds;
+        var storeAfter = ProcessJiffies(contender.StoreProcesses);
+        var storeJiffies = storeAfter.Sum(p => p.Value - storeBefore.GetValueOrDefault(p.Key));
         var leaderAfter = contender.LeaderCalls;
         Volatile.Write(ref stop, true);
         await Task.WhenAll(tasks);
@@ -110,14 +115,39 @@ internal static class Runner
         var pairTimes = pairLatency.SelectMany(l => l).Order().ToArray();
         var total = pairs.Sum();
         long? leaderCalls = leaderAfter - leaderBefore;
+        var machineBusy = 100.0 * (machineAfter.Busy - machineBefore.Busy) / Math.Max(1, machineAfter.Total - machineBefore.Total);
+        var processPercent = 100.0 * processCpu / seconds / Environment.ProcessorCount;
+        var storePercent = 100.0 * storeJiffies / JiffiesPerSecond / seconds / Environment.ProcessorCount;
         return new Result(
             workload, contender.Name, codes.Count, settings.Seats, clients, Math.Round(seconds, 2), total, Math.Round(total / seconds, 1),
             Percentile(checkoutTimes, 0.50), Percentile(checkoutTimes, 0.99), Percentile(pairTimes, 0.50), Percentile(pairTimes, 0.99),
             checkouts, denied, errors, firstError is null ? null : $"{firstError.GetType().Name}: {firstError.Message}",
             leaderCalls, leaderCalls is { } calls && checkouts > 0 ? (double)calls / checkouts : null,
             pairs.Min(), pairs.Max(), Math.Round(memory.PeakSelfRss / 1048576.0, 1), Math.Round(memory.PeakStorePss / 1048576.0, 1),
-            Math.Round(100.0 * (machineAfter.Busy - machineBefore.Busy) / Math.Max(1, machineAfter.Total - machineBefore.Total), 1),
-            Math.Round(100.0 * processCpu / seconds / Environment.ProcessorCount, 1));
+            Math.Round(machineBusy, 1), Math.Round(processPercent, 1), Math.Round(storePercent, 1),
+            Math.Round(Math.Max(0, machineBusy - processPercent - storePercent), 1));
+    }
+
+    private const double JiffiesPerSecond = 100; // USER_HZ on Linux
+
+    /// <summary>CPU jiffies (user + system) of each process, from /proc/PID/stat.</summary>
+    private static Dictionary<int, long> ProcessJiffies(IEnumerable<int> processes)
+    {
+        var result = new Dictionary<int, long>();
+        foreach (var pid in processes)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                result[pid] = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Jiffies of all cores from /proc/stat: busy (everything but idle and iowait) and total.</summary>
