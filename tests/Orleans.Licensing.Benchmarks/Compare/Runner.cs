@@ -31,7 +31,8 @@ internal sealed record Result(
     double MachineCpuBusyPercent,
     double ProcessCpuPercent,
     double StoreCpuPercent,
-    double OtherCpuPercent);
+    double OtherCpuPercent,
+    double PostgresCommitsPerPair);
 
 internal static class Runner
 {
@@ -98,12 +99,14 @@ internal static class Runner
         Volatile.Write(ref measuring, true);
         var windowStarted = Stopwatch.GetTimestamp();
         var machineBefore = MachineCpu();
+        var commitsBefore = await PostgresCommitsAsync(settings.ConnectionString);
         var processBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var storeBefore = ProcessJiffies(contender.StoreProcesses);
         await Task.Delay(settings.Duration);
         Volatile.Write(ref measuring, false);
         var seconds = Stopwatch.GetElapsedTime(windowStarted).TotalSeconds;
         var machineAfter = MachineCpu();
+        var commitsAfter = await PostgresCommitsAsync(settings.ConnectionString);
         var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - processBefore).TotalSeconds;
         var storeAfter = ProcessJiffies(contender.StoreProcesses);
         var storeJiffies = storeAfter.Sum(p => p.Value - storeBefore.GetValueOrDefault(p.Key));
@@ -125,7 +128,23 @@ internal static class Runner
             leaderCalls, leaderCalls is { } calls && checkouts > 0 ? (double)calls / checkouts : null,
             pairs.Min(), pairs.Max(), Math.Round(memory.PeakSelfRss / 1048576.0, 1), Math.Round(memory.PeakStorePss / 1048576.0, 1),
             Math.Round(machineBusy, 1), Math.Round(processPercent, 1), Math.Round(storePercent, 1),
-            Math.Round(Math.Max(0, machineBusy - processPercent - storePercent), 1));
+            Math.Round(Math.Max(0, machineBusy - processPercent - storePercent), 1),
+            total > 0 ? Math.Round((double)(commitsAfter - commitsBefore) / total, 2) : double.NaN);
+    }
+
+    /// <summary>
+    /// Transactions committed in the database so far (pg_stat_database; PostgreSQL publishes a backend's counts at
+    /// most once a second, so a window of seconds is accurate to about a second's worth). Includes our own query.
+    /// </summary>
+    private static async Task<long> PostgresCommitsAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT pg_stat_clear_snapshot(); SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        await reader.ReadAsync();
+        return reader.GetInt64(0);
     }
 
     private const double JiffiesPerSecond = 100; // USER_HZ on Linux
