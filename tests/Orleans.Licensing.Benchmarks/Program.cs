@@ -4,6 +4,8 @@
 //       this pool against what users would pick instead (docs/benchmarks.md)
 //   dotnet run -c Release --project tests/Orleans.Licensing.Benchmarks -- writes ["<connection string>"] [iterations]
 //       what one grain-state write costs on PostgreSQL and SQLite (README, "What a state write costs")
+//   dotnet run -c Release --project tests/Orleans.Licensing.Benchmarks -- micro [BenchmarkDotNet arguments]
+//       BenchmarkDotNet micro-benchmarks (serializing what one ServerGrain commit writes)
 using Orleans.Licensing.Benchmarks;
 using Orleans.Licensing.Benchmarks.Compare;
 
@@ -11,6 +13,8 @@ switch (args.FirstOrDefault())
 {
     case "compare":
         return await CompareCommand.RunAsync(args[1..]);
+    case "micro":
+        return MicroCommand.Run(args[1..]);
     case "writes":
         return await WritesCommand.RunAsync(args[1..]);
     case { } first when first.Contains('=', StringComparison.Ordinal):
@@ -18,6 +22,7 @@ switch (args.FirstOrDefault())
         return await WritesCommand.RunAsync(args);
     default:
         Console.Error.WriteLine("usage: compare [--quick] [--seats S] [--clients C] [--codes K] [--seconds N] [--warmup N] [--hold-ms N] [--pg-pool N] [--only NAME,...] [--connection CS] [--out FILE]");
+        Console.Error.WriteLine("       micro [BenchmarkDotNet arguments]");
         Console.Error.WriteLine("       writes [\"<PostgreSQL connection string>\"] [iterations]");
         return 2;
 }

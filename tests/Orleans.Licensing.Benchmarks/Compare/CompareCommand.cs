@@ -15,7 +15,7 @@ internal static class CompareCommand
 {
     private static readonly string[] NotMeasured =
     [
-        "BenchmarkDotNet micro-benchmarks: not implemented yet",
+        "BenchmarkDotNet micro-benchmarks: not part of compare (run the `micro` command)",
     ];
 
     public static async Task<int> RunAsync(string[] args)
