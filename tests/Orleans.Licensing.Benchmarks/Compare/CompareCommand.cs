@@ -176,13 +176,13 @@ internal static class CompareCommand
     private static string Table(IEnumerable<Result> results)
     {
         var s = new StringBuilder();
-        s.AppendLine("| workload | contender | pairs/s | checkout p50 ms | checkout p99 ms | pair p50 ms | pair p99 ms | leader calls / checkout | pairs per client min–max | denied | errors | peak RSS this process MB | peak store PSS MB | CPU % machine | CPU % this process | CPU % store | CPU % other processes | PostgreSQL commits / pair |");
+        s.AppendLine("| workload | contender | pairs/s | checkout p50 ms | checkout p99 ms | pair p50 ms | pair p99 ms | leader calls / checkout | pairs per client min–max | denied | errors | peak RSS this process MB | peak store PSS MB | CPU % machine | CPU % this process | CPU % store | CPU % other processes | PostgreSQL WAL syncs / pair |");
         s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             var leader = r.LeaderCallsPerCheckout is { } l ? $"{r.LeaderCalls} / {r.Checkouts} = {l * 100:F2}%"
                 : r.Contender == "ours-http" ? "not counted (other processes)" : "no leader";
-            s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Workload} ({r.Codes} code{(r.Codes == 1 ? "" : "s")}) | {r.Contender} | {r.PairsPerSecond:F1} | {r.CheckoutP50Ms:F2} | {r.CheckoutP99Ms:F2} | {r.PairP50Ms:F2} | {r.PairP99Ms:F2} | {leader} | {r.MinPairsPerClient}–{r.MaxPairsPerClient} | {r.Denied} | {r.Errors} | {r.PeakProcessRssMb:F0} | {r.PeakStorePssMb:F0} | {r.MachineCpuBusyPercent:F0} | {r.ProcessCpuPercent:F0} | {r.StoreCpuPercent:F0} | {r.OtherCpuPercent:F0} | {r.PostgresCommitsPerPair:F2} |");
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Workload} ({r.Codes} code{(r.Codes == 1 ? "" : "s")}) | {r.Contender} | {r.PairsPerSecond:F1} | {r.CheckoutP50Ms:F2} | {r.CheckoutP99Ms:F2} | {r.PairP50Ms:F2} | {r.PairP99Ms:F2} | {leader} | {r.MinPairsPerClient}–{r.MaxPairsPerClient} | {r.Denied} | {r.Errors} | {r.PeakProcessRssMb:F0} | {r.PeakStorePssMb:F0} | {r.MachineCpuBusyPercent:F0} | {r.ProcessCpuPercent:F0} | {r.StoreCpuPercent:F0} | {r.OtherCpuPercent:F0} | {r.PostgresWalSyncsPerPair:F2} |");
         }
 
         return s.ToString().TrimEnd();

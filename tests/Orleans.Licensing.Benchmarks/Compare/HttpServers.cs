@@ -123,7 +123,10 @@ internal sealed class HttpServers : Contender
         foreach (var code in codes)
         {
             using var response = await _http.PostAsJsonAsync(new Uri(_servers[0].Url, "api/v1/licenses"), new { code, product = "bench", seats });
-            response.EnsureSuccessStatusCode();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"adding license code {code} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}; server output:\n{LastOutput()}");
+            }
         }
     }
 
@@ -139,7 +142,7 @@ internal sealed class HttpServers : Contender
         return async () =>
         {
             using var checkin = await _http.DeleteAsync(new Uri(leases, Uri.EscapeDataString(leaseId)));
-            if (checkin.StatusCode != HttpStatusCode.NoContent) throw new HttpRequestException($"check-in answered {(int)checkin.StatusCode}");
+            if (checkin.StatusCode != HttpStatusCode.NoContent) throw new HttpRequestException($"check-in answered {(int)checkin.StatusCode}: {await checkin.Content.ReadAsStringAsync()}");
         };
     }
 

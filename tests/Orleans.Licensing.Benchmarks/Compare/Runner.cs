@@ -32,7 +32,7 @@ internal sealed record Result(
     double ProcessCpuPercent,
     double StoreCpuPercent,
     double OtherCpuPercent,
-    double PostgresCommitsPerPair);
+    double PostgresWalSyncsPerPair);
 
 internal static class Runner
 {
@@ -99,14 +99,14 @@ internal static class Runner
         Volatile.Write(ref measuring, true);
         var windowStarted = Stopwatch.GetTimestamp();
         var machineBefore = MachineCpu();
-        var commitsBefore = await PostgresCommitsAsync(settings.ConnectionString);
+        var walSyncsBefore = await PostgresWalSyncsAsync(settings.ConnectionString);
         var processBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var storeBefore = ProcessJiffies(contender.StoreProcesses);
         await Task.Delay(settings.Duration);
         Volatile.Write(ref measuring, false);
         var seconds = Stopwatch.GetElapsedTime(windowStarted).TotalSeconds;
         var machineAfter = MachineCpu();
-        var commitsAfter = await PostgresCommitsAsync(settings.ConnectionString);
+        var walSyncsAfter = await PostgresWalSyncsAsync(settings.ConnectionString);
         var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - processBefore).TotalSeconds;
         var storeAfter = ProcessJiffies(contender.StoreProcesses);
         var storeJiffies = storeAfter.Sum(p => p.Value - storeBefore.GetValueOrDefault(p.Key));
@@ -129,18 +129,19 @@ internal static class Runner
             pairs.Min(), pairs.Max(), Math.Round(memory.PeakSelfRss / 1048576.0, 1), Math.Round(memory.PeakStorePss / 1048576.0, 1),
             Math.Round(machineBusy, 1), Math.Round(processPercent, 1), Math.Round(storePercent, 1),
             Math.Round(Math.Max(0, machineBusy - processPercent - storePercent), 1),
-            total > 0 ? Math.Round((double)(commitsAfter - commitsBefore) / total, 2) : double.NaN);
+            total > 0 ? Math.Round((double)(walSyncsAfter - walSyncsBefore) / total, 2) : double.NaN);
     }
 
     /// <summary>
-    /// Transactions committed in the database so far (pg_stat_database; PostgreSQL publishes a backend's counts at
-    /// most once a second, so a window of seconds is accurate to about a second's worth). Includes our own query.
+    /// How often PostgreSQL has synced its WAL to disk so far (pg_stat_wal.wal_sync, the whole server): the durable
+    /// cost. Concurrent commits share a sync, so syncs per pair show how much commits were grouped. PostgreSQL
+    /// publishes a process' counts about once a second, so a window of seconds is accurate to about a second's worth.
     /// </summary>
-    private static async Task<long> PostgresCommitsAsync(string connectionString)
+    private static async Task<long> PostgresWalSyncsAsync(string connectionString)
     {
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand("SELECT pg_stat_clear_snapshot(); SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", connection);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT pg_stat_clear_snapshot(); SELECT wal_sync FROM pg_stat_wal", connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.NextResultAsync();
         await reader.ReadAsync();
