@@ -53,7 +53,7 @@ internal static class CompareCommand
                 catch (Exception e)
                 {
                     Console.WriteLine($"   {name}: FAILED: {e.GetType().Name}: {e.Message}");
-                    missing.Add($"{contender.Name} on the {name} workload: failed: {e.GetType().Name}: {e.Message}");
+                    missing.Add($"{contender.Name} on the {name} workload: failed: {e.GetType().Name}: {Short(e.Message)}");
                     continue;
                 }
 
@@ -79,7 +79,7 @@ internal static class CompareCommand
             catch (Exception e)
             {
                 Console.WriteLine($"-- {what}: FAILED: {e.GetType().Name}: {e.Message}");
-                missing.Add($"{what}: failed: {e.GetType().Name}: {e.Message}");
+                missing.Add($"{what}: failed: {e.GetType().Name}: {Short(e.Message)}");
             }
         }
 
@@ -171,6 +171,13 @@ internal static class CompareCommand
         Console.WriteLine($"json: {Path.GetFullPath(path)}");
         Console.WriteLine($"ratios: postgres-counter={ratios["postgres-counter"]} redis-semaphore={ratios["redis-semaphore"]} single-grain={ratios["single-grain"]} leader-calls={leaderCalls}%");
         return 0;
+    }
+
+    /// <summary>A failure's message on one line, cut to 300 characters (the full text is printed where it happened).</summary>
+    private static string Short(string message)
+    {
+        var line = message.ReplaceLineEndings(" | ");
+        return line.Length <= 300 ? line : line[..300] + " …";
     }
 
     private static string Table(IEnumerable<Result> results)

@@ -113,9 +113,14 @@ internal sealed class HttpServers : Contender
         }
     }
 
+    /// <summary>The servers' last error lines (exception messages), at most five.</summary>
     private string LastOutput()
     {
-        lock (_log) return string.Join('\n', _log);
+        lock (_log)
+        {
+            return string.Join('\n', _log.Where(l => l.Contains("Exception", StringComparison.Ordinal) && !l.Contains(" at ", StringComparison.Ordinal)
+                || l.Contains("MessageText", StringComparison.Ordinal)).TakeLast(5));
+        }
     }
 
     public override async Task SetUpAsync(IReadOnlyList<string> codes, int seats)
