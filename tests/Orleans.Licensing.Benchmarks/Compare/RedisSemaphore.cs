@@ -17,7 +17,12 @@ internal sealed class RedisSemaphore(RedisServer server) : Contender
     public override string Name => "redis-semaphore";
 
     public override string Description =>
-        $"DistributedLock.Redis {typeof(RedisDistributedSemaphore).Assembly.GetName().Version} RedisDistributedSemaphore over StackExchange.Redis {typeof(ConnectionMultiplexer).Assembly.GetName().Version} (one multiplexer); {server.Description}";
+        $"DistributedLock.Redis {Version(typeof(RedisDistributedSemaphore))} RedisDistributedSemaphore over StackExchange.Redis {Version(typeof(ConnectionMultiplexer))} (one multiplexer); {server.Description}";
+
+    /// <summary>The package version (assembly versions of these packages stay at x.0.0.0).</summary>
+    private static string Version(Type type) =>
+        System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(type.Assembly)?.InformationalVersion.Split('+')[0]
+        ?? type.Assembly.GetName().Version?.ToString() ?? "?";
 
     public override IReadOnlyList<int> StoreProcesses => [server.ProcessId];
 
