@@ -102,8 +102,20 @@ internal sealed class Cluster : IAsyncDisposable
         }
 
         // The cluster's rows: membership and grain storage of this run's ServiceId.
-        await using var connection = new NpgsqlConnection(_connectionString);
-        await connection.OpenAsync();
+        await using (var connection = new NpgsqlConnection(_connectionString))
+        {
+            await connection.OpenAsync();
+            await DeleteRowsAsync(connection);
+        }
+
+        // The silos' ADO.NET providers leave idle connections in Npgsql's pools of this process (up to one per
+        // concurrent write, kept for minutes): close them, or the next contender's server processes find no free
+        // connection slot.
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    private async Task DeleteRowsAsync(NpgsqlConnection connection)
+    {
         foreach (var sql in new[]
                  {
                      "DELETE FROM OrleansStorage WHERE ServiceId = $1",
