@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace Orleans.Licensing.Benchmarks.Compare;
+
+/// <summary>
+/// `compare [--quick]`: this pool against what a team would pick instead, in one run, on this machine, with the same
+/// durability promise (an acknowledged checkout survives a crash). See docs/benchmarks.md.
+/// </summary>
+internal static class CompareCommand
+{
+    private static readonly string[] NotMeasured =
+    [
+        "BenchmarkDotNet micro-benchmarks: not part of compare (run the `micro` command)",
+    ];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var settings = Parse(args);
+        var runId = Guid.NewGuid().ToString("N")[..8];
+        Console.WriteLine($"compare ({(settings.Quick ? "quick" : "full")}): seats S={settings.Seats}, concurrent clients C={settings.Clients}, hold {settings.Hold.TotalMilliseconds} ms, "
+            + $"warm-up {settings.Warmup.TotalSeconds} s then {settings.Duration.TotalSeconds} s measured per contender and workload; "
+            + $"workloads: hot (1 code) and spread ({settings.SpreadCodes} codes, client i on code i mod {settings.SpreadCodes}, S seats each)");
+
+        await Postgres.EnsureReadyAsync(settings.ConnectionString);
+        var machine = await DescribeMachineAsync(settings.ConnectionString);
+        foreach (var (key, value) in machine) Console.WriteLine($"{key}: {value}");
+
+        var workloads = new (string Name, Func<string, IReadOnlyList<string>> Codes)[]
+        {
+            ("hot", prefix => [$"{prefix}-hot"]),
+            ("spread", prefix => [.. Enumerable.Range(0, settings.SpreadCodes).Select(i => $"{prefix}-{i:D2}")]),
+        };
+        var results = new List<Result>();
+        var contenders = new Dictionary<string, string>();
+        var missing = new List<string>(NotMeasured);
+
+        async Task RunContenderAsync(Contender contender)
+        {
+            contenders[contender.Name] = contender.Description;
+            Console.WriteLine($"-- {contender.Name}: {contender.Description}");
+            foreach (var (name, codes) in workloads)
+            {
+                Result result;
+                try
+                {
+                    result = await Runner.MeasureAsync(contender, name, codes($"b{runId}-{contender.Name}-{name}"), settings);
+                }
+                catch (Exception e)
+                {
+                    Console.WriteLine($"   {name}: FAILED: {e.GetType().Name}: {e.Message}");
+                    missing.Add($"{contender.Name} on the {name} workload: failed: {e.GetType().Name}: {Short(e.Message)}");
+                    continue;
+                }
+
+                results.Add(result);
+                Console.WriteLine($"   {name}: {result.PairsPerSecond:F1} pairs/s, checkout p50 {result.CheckoutP50Ms} ms p99 {result.CheckoutP99Ms} ms, "
+                    + $"denied {result.Denied}, errors {result.Errors}{(result.FirstError is null ? "" : $" (first: {result.FirstError})")}");
+            }
+        }
+
+        var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');
+        async Task GuardAsync(string what, Func<Task> run)
+        {
+            if (only is not null && !only.Any(o => what.StartsWith(o, StringComparison.Ordinal)))
+            {
+                missing.Add($"{what}: left out (--only)");
+                return;
+            }
+
+            try
+            {
+                await run();
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"-- {what}: FAILED: {e.GetType().Name}: {e.Message}");
+                missing.Add($"{what}: failed: {e.GetType().Name}: {Short(e.Message)}");
+            }
+        }
+
+        await GuardAsync("postgres-counter", async () =>
+        {
+            await using var counter = new PostgresCounter(settings.ConnectionString, settings.PostgresPool);
+            await RunContenderAsync(counter);
+        });
+
+        await GuardAsync("redis-semaphore", async () =>
+        {
+            var (redis, redisMissing) = await RedisServer.StartAsync();
+            if (redis is null)
+            {
+                missing.Add($"redis-semaphore: {redisMissing}");
+                return;
+            }
+
+            await using (redis)
+            await using (var semaphore = new RedisSemaphore(redis))
+            {
+                await RunContenderAsync(semaphore);
+            }
+        });
+
+        await GuardAsync("ours and single-grain (3-silo cluster)", async () =>
+        {
+            await using var cluster = await Cluster.StartAsync(settings.ConnectionString, 3);
+            Console.WriteLine($"-- cluster {cluster.ClusterId}: 3 silos active");
+            await RunContenderAsync(new OursGrains(cluster));
+            await RunContenderAsync(new SingleGrain(cluster));
+        });
+
+        await GuardAsync("ours-http (3 server processes)", async () =>
+        {
+            var (servers, serversMissing) = await HttpServers.StartAsync(settings.ConnectionString, 3);
+            if (servers is null)
+            {
+                missing.Add($"ours-http: {serversMissing}");
+                return;
+            }
+
+            await using (servers)
+            {
+                await RunContenderAsync(servers);
+            }
+        });
+
+        Console.WriteLine();
+        Console.WriteLine(Table(results));
+        foreach (var m in missing) Console.WriteLine($"not measured: {m}");
+
+        var hot = results.Where(r => r.Workload == "hot").ToDictionary(r => r.Contender);
+        string Ratio(string baseline) =>
+            hot.TryGetValue("ours", out var ours) && hot.TryGetValue(baseline, out var other) && other.PairsPerSecond > 0
+                ? (ours.PairsPerSecond / other.PairsPerSecond).ToString("F2", CultureInfo.InvariantCulture)
+                : "n/a";
+        var leaderCalls = hot.TryGetValue("ours", out var o) && o.LeaderCallsPerCheckout is { } perCheckout
+            ? (perCheckout * 100).ToString("F2", CultureInfo.InvariantCulture)
+            : "n/a";
+        var ratios = new Dictionary<string, string>
+        {
+            ["postgres-counter"] = Ratio("postgres-counter"),
+            ["redis-semaphore"] = Ratio("redis-semaphore"),
+            ["single-grain"] = Ratio("single-grain"),
+            ["leader-calls-percent"] = leaderCalls,
+        };
+        foreach (var workload in workloads.Select(w => w.Name))
+        {
+            var byName = results.Where(r => r.Workload == workload).ToDictionary(r => r.Contender);
+            foreach (var mine in new[] { "ours", "ours-http" })
+            {
+                if (!byName.TryGetValue(mine, out var ours)) continue;
+                if (byName.Count == 1) continue;
+                Console.WriteLine($"{workload}: {mine} pairs/s ÷ baseline pairs/s: " + string.Join(", ", byName.Values.Where(r => !r.Contender.StartsWith("ours", StringComparison.Ordinal))
+                    .Select(r => $"{r.Contender} {(r.PairsPerSecond > 0 ? (ours.PairsPerSecond / r.PairsPerSecond).ToString("F2", CultureInfo.InvariantCulture) : "n/a")}×")));
+            }
+        }
+
+        var path = settings.Out ?? Path.Combine("benchmark-results", $"compare-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(
+            new { mode = settings.Quick ? "quick" : "full", when = DateTimeOffset.UtcNow, machine, parameters = new
+            {
+                seats = settings.Seats, clients = settings.Clients, spreadCodes = settings.SpreadCodes, warmupSeconds = settings.Warmup.TotalSeconds,
+                measuredSeconds = settings.Duration.TotalSeconds, holdMs = settings.Hold.TotalMilliseconds, postgresCounterPool = settings.PostgresPool,
+            }, contenders, results, ratiosOnHotCode = ratios, notMeasured = missing },
+            new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        Console.WriteLine($"json: {Path.GetFullPath(path)}");
+        Console.WriteLine($"ratios: postgres-counter={ratios["postgres-counter"]} redis-semaphore={ratios["redis-semaphore"]} single-grain={ratios["single-grain"]} leader-calls={leaderCalls}%");
+        return 0;
+    }
+
+    /// <summary>A failure's message on one line, cut to 300 characters (the full text is printed where it happened).</summary>
+    private static string Short(string message)
+    {
+        var line = message.ReplaceLineEndings(" | ");
+        return line.Length <= 300 ? line : line[..300] + " …";
+    }
+
+    private static string Table(IEnumerable<Result> results)
+    {
+        var s = new StringBuilder();
+        s.AppendLine("| workload | contender | pairs/s | checkout p50 ms | checkout p99 ms | pair p50 ms | pair p99 ms | leader calls / checkout | pairs per client min–max | denied | errors | peak RSS this process MB | peak store PSS MB | CPU % machine | CPU % this process | CPU % store | CPU % other processes | PostgreSQL WAL syncs / pair |");
+        s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            var leader = r.LeaderCallsPerCheckout is { } l ? $"{r.LeaderCalls} / {r.Checkouts} = {l * 100:F2}%"
+                : r.Contender == "ours-http" ? "not counted (other processes)" : "no leader";
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Workload} ({r.Codes} code{(r.Codes == 1 ? "" : "s")}) | {r.Contender} | {r.PairsPerSecond:F1} | {r.CheckoutP50Ms:F2} | {r.CheckoutP99Ms:F2} | {r.PairP50Ms:F2} | {r.PairP99Ms:F2} | {leader} | {r.MinPairsPerClient}–{r.MaxPairsPerClient} | {r.Denied} | {r.Errors} | {r.PeakProcessRssMb:F0} | {r.PeakStorePssMb:F0} | {r.MachineCpuBusyPercent:F0} | {r.ProcessCpuPercent:F0} | {r.StoreCpuPercent:F0} | {r.OtherCpuPercent:F0} | {r.PostgresWalSyncsPerPair:F2} |");
+        }
+
+        return s.ToString().TrimEnd();
+    }
+
+    private static async Task<Dictionary<string, string>> DescribeMachineAsync(string connectionString)
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var memory = File.Exists("/proc/meminfo")
+            ? File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT version(), current_setting('synchronous_commit'), current_setting('fsync'), current_setting('max_connections')", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return new Dictionary<string, string>
+        {
+            ["machine"] = $"{Environment.ProcessorCount} cores ({cpu ?? "unknown CPU"}), {memory ?? "unknown"} memory, {RuntimeInformation.OSDescription}",
+            [".NET"] = $"{RuntimeInformation.FrameworkDescription}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC",
+            ["Orleans"] = typeof(IGrain).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0].Split(". Commit")[0] ?? "?",
+            ["PostgreSQL"] = $"{reader.GetString(0).Split(" on ")[0]} on loopback, synchronous_commit={reader.GetString(1)}, fsync={reader.GetString(2)}, max_connections={reader.GetString(3)}",
+            ["load average at start"] = File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (1, 5, 15 min; above 0.5 means something else was running)" : "unknown",
+            ["processes"] = "clients, the 3 silos of ours and single-grain, and the contenders' client libraries share this one process; PostgreSQL and redis-server run beside it on the same cores",
+        };
+    }
+
+    private static Settings Parse(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        int Int(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        return new Settings(
+            quick,
+            Int("--seats", 200),
+            Int("--clients", 64),
+            Int("--codes", 16),
+            TimeSpan.FromSeconds(Int("--warmup", quick ? 2 : 5)),
+            TimeSpan.FromSeconds(Int("--seconds", quick ? 8 : 30)),
+            TimeSpan.FromMilliseconds(Int("--hold-ms", 0)),
+            Int("--pg-pool", Int("--clients", 64)),
+            Value("--connection") ?? Postgres.DefaultConnectionString(),
+            Value("--out"));
+    }
+}

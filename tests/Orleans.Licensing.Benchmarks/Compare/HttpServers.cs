@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Npgsql;
+
+namespace Orleans.Licensing.Benchmarks.Compare;
+
+/// <summary>
+/// This project over HTTP: three license server processes (the built Orleans.Licensing.Server.dll, PostgreSQL mode:
+/// ADO.NET clustering and storage) on loopback ports, configured through environment variables as an operator does.
+/// Client i calls the REST API of server i mod 3.
+/// </summary>
+internal sealed class HttpServers : Contender
+{
+    private readonly List<(Process Process, Uri Url)> _servers = [];
+    private readonly Queue<string> _log = new();
+    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+    {
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    private readonly string _connectionString;
+    private readonly string _clusterId = $"bench-{Guid.NewGuid():N}"[..20];
+
+    private HttpServers(string connectionString) => _connectionString = connectionString;
+
+    public override string Name => "ours-http";
+
+    public override string Description =>
+        $"3 license server processes (Orleans.Licensing.Server, ConnectionStrings__Licensing = PostgreSQL, default settings); client i calls POST/DELETE /api/v1/licenses/{{code}}/leases on server i mod 3; one HttpClient";
+
+    public override IReadOnlyList<int> StoreProcesses => [.. _servers.Select(s => s.Process.Id), .. ProcessMemory.PostgresProcesses()];
+
+    public static async Task<(HttpServers? Servers, string? Missing)> StartAsync(string connectionString, int count)
+    {
+        var bin = new DirectoryInfo(AppContext.BaseDirectory);
+        var dll = Path.Combine(Postgres.RepositoryRoot(), "src", "Orleans.Licensing.Server", "bin", bin.Parent!.Name, "net10.0", "Orleans.Licensing.Server.dll");
+        if (!File.Exists(dll)) return (null, $"the server is not built ({dll})");
+
+        var servers = new HttpServers(connectionString);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var url = new Uri($"http://127.0.0.1:{Ports.Free()}/");
+                var start = new ProcessStartInfo("dotnet", [dll])
+                {
+                    UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
+                };
+                foreach (var (key, value) in new Dictionary<string, string>
+                         {
+                             ["ConnectionStrings__Licensing"] = connectionString,
+                             ["Licensing__ServerId"] = Cluster.ServerId(i),
+                             ["Licensing__ClusterId"] = servers._clusterId,
+                             ["Licensing__ServiceId"] = servers._clusterId,
+                             ["Licensing__AdvertisedAddress"] = "127.0.0.1",
+                             ["Licensing__SiloPort"] = Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                             ["Licensing__GatewayPort"] = Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                             ["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/'),
+                             ["DOTNET_gcServer"] = "0",
+                             ["Logging__LogLevel__Default"] = "Warning",
+                         })
+                {
+                    start.Environment[key] = value;
+                }
+
+                var process = Process.Start(start)!;
+                var serverId = Cluster.ServerId(i);
+                process.OutputDataReceived += (_, e) => servers.Append(serverId, e.Data);
+                process.ErrorDataReceived += (_, e) => servers.Append(serverId, e.Data);
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                servers._servers.Add((process, url));
+            }
+
+            var until = DateTime.UtcNow.AddSeconds(120);
+            foreach (var (process, url) in servers._servers)
+            {
+                while (true)
+                {
+                    if (process.HasExited) throw new InvalidOperationException($"a server exited with {process.ExitCode} while starting; its last output:\n{servers.LastOutput()}");
+                    try
+                    {
+                        if ((await servers._http.GetAsync(new Uri(url, "readyz"))).IsSuccessStatusCode) break;
+                    }
+                    catch (HttpRequestException)
+                    {
+                    }
+
+                    if (DateTime.UtcNow > until) throw new TimeoutException("the servers did not become ready in 120 s");
+                    await Task.Delay(250);
+                }
+            }
+
+            return (servers, null);
+        }
+        catch
+        {
+            await servers.DisposeAsync();
+            throw;
+        }
+    }
+
+    private void Append(string serverId, string? line)
+    {
+        if (line is null) return;
+        lock (_log)
+        {
+            _log.Enqueue($"[{serverId}] {line}");
+            if (_log.Count > 30) _log.Dequeue();
+        }
+    }
+
+    /// <summary>The servers' last error lines (exception messages), at most five.</summary>
+    private string LastOutput()
+    {
+        lock (_log)
+        {
+            return string.Join('\n', _log.Where(l => l.Contains("Exception", StringComparison.Ordinal) && !l.Contains(" at ", StringComparison.Ordinal)
+                || l.Contains("MessageText", StringComparison.Ordinal)).TakeLast(5));
+        }
+    }
+
+    public override async Task SetUpAsync(IReadOnlyList<string> codes, int seats)
+    {
+        foreach (var code in codes)
+        {
+            using var response = await _http.PostAsJsonAsync(new Uri(_servers[0].Url, "api/v1/licenses"), new { code, product = "bench", seats });
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"adding license code {code} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}; server output:\n{LastOutput()}");
+            }
+        }
+    }
+
+    public override async Task<Func<Task>?> CheckoutAsync(int client, string code)
+    {
+        var server = _servers[client % _servers.Count].Url;
+        var leases = new Uri(server, $"api/v1/licenses/{Uri.EscapeDataString(code)}/leases/");
+        using var response = await _http.PostAsJsonAsync(leases, new { clientId = $"client-{client}", count = 1 });
+        if (response.StatusCode == HttpStatusCode.Conflict) return null;
+        if (response.StatusCode != HttpStatusCode.Created) throw new HttpRequestException($"checkout answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        using var lease = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
+        var leaseId = lease.RootElement.GetProperty("leaseId").GetString()!;
+        return async () =>
+        {
+            using var checkin = await _http.DeleteAsync(new Uri(leases, Uri.EscapeDataString(leaseId)));
+            if (checkin.StatusCode != HttpStatusCode.NoContent) throw new HttpRequestException($"check-in answered {(int)checkin.StatusCode}: {await checkin.Content.ReadAsStringAsync()}");
+        };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        foreach (var (process, _) in _servers)
+        {
+            if (!process.HasExited) _ = SysKill(process.Id, 15);
+        }
+
+        foreach (var (process, _) in _servers)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process.Dispose();
+        }
+
+        _http.Dispose();
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        foreach (var sql in new[]
+                 {
+                     "DELETE FROM OrleansStorage WHERE ServiceId = $1",
+                     "DELETE FROM OrleansMembershipTable WHERE DeploymentId = $1",
+                     "DELETE FROM OrleansMembershipVersionTable WHERE DeploymentId = $1",
+                 })
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = _clusterId });
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SysKill(int pid, int signal);
+}
