@@ -72,7 +72,12 @@ public sealed class LeaseExpiryTests(ShortLeaseFixture fixture)
             Assert.Equal(3, (await _pool.DistributionAsync(code))[victim]!.Held);
 
             // The client never failed over: once its lease would have expired, the held allocations are a source.
-            await WaitAsync.UntilAsync(async () => (await _pool.DistributionAsync(code))[victim]!.Held == 0, "hold window over", TimeSpan.FromSeconds(20));
+            // t1's client keeps heartbeating meanwhile (t1 was granted just after the victim's lease and would expire too).
+            await WaitAsync.UntilAsync(async () =>
+            {
+                await _pool.Server(taker, code).Update(new LeaseUpdate("t1", "x", 1, taker));
+                return (await _pool.DistributionAsync(code))[victim]!.Held == 0;
+            }, "hold window over", TimeSpan.FromSeconds(20));
             Assert.True((await _pool.Server(taker, code).Checkout(new CheckoutRequest("t3", "z", 3))).Granted);
             var (distribution, _) = await Invariants.CheckAsync(_pool, code);
             Assert.Equal(4, distribution[taker]!.Allocated);
