@@ -200,10 +200,7 @@ public sealed partial class PoolGrain(
         {
             var surplus = share.Down ? share.DownUnused(now) : share.Allocated - share.BaseShare;
             if (surplus <= 0) continue;
-            var given = share.Down ? surplus : await GiveUpAsync(serverId, surplus, TransferMode.Surplus);
-            if (share.Down) share.Allocated -= given;
-            S.FreePool += given;
-            moved += given;
+            moved += await ReclaimToFreePoolAsync(serverId, share, surplus, TransferMode.Surplus, now);
         }
 
         // Then the free pool refills functioning servers below their base share.
@@ -321,6 +318,27 @@ public sealed partial class PoolGrain(
         }
     }
 
+    /// <summary>
+    /// Moves up to <paramref name="count"/> of a server's allocations to the free pool: a down server's unused ones at
+    /// once, a live server's only as far as it gives them up. Returns how many moved.
+    /// </summary>
+    private async Task<int> ReclaimToFreePoolAsync(string serverId, ShareState share, int count, TransferMode mode, DateTimeOffset now)
+    {
+        int given;
+        if (share.Down)
+        {
+            given = Math.Min(count, share.DownUnused(now));
+            share.Allocated -= given;
+        }
+        else
+        {
+            given = await GiveUpAsync(serverId, count, mode);
+        }
+
+        S.FreePool += given;
+        return given;
+    }
+
     private async Task ApplyCriteriaAsync(DistributionCriteria criteria)
     {
         var now = DateTimeOffset.UtcNow;
@@ -336,9 +354,7 @@ public sealed partial class PoolGrain(
             share.Threshold = DistributionPlanner.ThresholdOf(criteria, serverId, _options.DefaultThreshold);
             var excess = share.Allocated - target;
             if (excess <= 0) continue;
-            var given = share.Down ? Math.Min(excess, share.DownUnused(now)) : await GiveUpAsync(serverId, excess, TransferMode.Unused);
-            if (share.Down) share.Allocated -= given;
-            S.FreePool += given;
+            await ReclaimToFreePoolAsync(serverId, share, excess, TransferMode.Unused, now);
         }
 
         foreach (var (serverId, target) in targets.OrderBy(t => t.Key, StringComparer.Ordinal))
