@@ -4,7 +4,9 @@ namespace Orleans.Licensing;
 
 /// <summary>
 /// A server's leases of one license code, spread over a fixed number of storage records (pages) by a stable hash of
-/// the lease id. A change marks its page dirty; a flush writes only dirty pages, each as a snapshot copy.
+/// the lease id. A change marks its page dirty and is remembered until the journal takes it; a flush writes only
+/// dirty pages, each as a copy of what the journal already holds (changes it has not taken yet are left out, so a
+/// page never holds a change that was not acknowledged).
 /// </summary>
 internal sealed class LeaseBook
 {
@@ -12,6 +14,9 @@ internal sealed class LeaseBook
     private readonly GrainId _grainId;
     private readonly GrainState<LeasePage>[] _pages;
     private readonly HashSet<int> _dirty = [];
+
+    // Lease id → the lease before its first change since the journal last took the changes (null: it did not exist).
+    private readonly Dictionary<string, LeaseRecord?> _before = new(StringComparer.Ordinal);
 
     public LeaseBook(IGrainStorage storage, GrainId grainId, int pages)
     {
@@ -57,9 +62,11 @@ internal sealed class LeaseBook
     {
         var page = PageOf(lease.LeaseId);
         var leases = _pages[page].State!.Leases;
-        if (leases.TryGetValue(lease.LeaseId, out var old))
+        var existed = leases.TryGetValue(lease.LeaseId, out var old);
+        _before.TryAdd(lease.LeaseId, old);
+        if (existed)
         {
-            InUse -= old.Count;
+            InUse -= old!.Count;
             Count--;
         }
 
@@ -73,13 +80,32 @@ internal sealed class LeaseBook
     {
         var page = PageOf(leaseId);
         if (!_pages[page].State!.Leases.Remove(leaseId, out var old)) return false;
+        _before.TryAdd(leaseId, old);
         InUse -= old.Count;
         Count--;
         _dirty.Add(page);
         return true;
     }
 
-    /// <summary>Writes every dirty page. A page that fails stays dirty.</summary>
+    /// <summary>The changes since the last call, for a journal entry: leases put (as they are now) and ids removed.</summary>
+    public (List<LeaseRecord> Put, List<string> Removed) TakeChanges()
+    {
+        var put = new List<LeaseRecord>();
+        var removed = new List<string>();
+        foreach (var (id, before) in _before)
+        {
+            if (TryGet(id, out var now)) put.Add(now);
+            else if (before is not null) removed.Add(id);
+        }
+
+        _before.Clear();
+        return (put, removed);
+    }
+
+    /// <summary>Forgets the changes made so far without journaling them: they were replayed from the journal.</summary>
+    public void AcceptChanges() => _before.Clear();
+
+    /// <summary>Writes every dirty page as the journal holds it. A page that fails stays dirty.</summary>
     public async Task FlushAsync()
     {
         if (_dirty.Count == 0) return;
@@ -90,7 +116,15 @@ internal sealed class LeaseBook
             await Task.WhenAll(dirty.Select(async page =>
             {
                 var current = _pages[page];
-                var copy = new GrainState<LeasePage>(new LeasePage { Leases = new(current.State!.Leases) }, current.ETag);
+                var leases = new Dictionary<string, LeaseRecord>(current.State!.Leases);
+                foreach (var (id, before) in _before)
+                {
+                    if (PageOf(id) != page) continue;
+                    if (before is null) leases.Remove(id);
+                    else leases[id] = before;
+                }
+
+                var copy = new GrainState<LeasePage>(new LeasePage { Leases = leases }, current.ETag);
                 await _storage.WriteStateAsync(PageName(page), _grainId, copy);
                 current.ETag = copy.ETag;
                 current.RecordExists = true;
@@ -100,6 +134,11 @@ internal sealed class LeaseBook
         {
             _dirty.UnionWith(dirty);
             throw;
+        }
+        finally
+        {
+            // Changes left out of this flush go into the next one.
+            foreach (var id in _before.Keys) _dirty.Add(PageOf(id));
         }
     }
 

@@ -29,4 +29,10 @@ public sealed class LicensingOptions
     /// page, not every lease. Fixed for a server record once it is first written.
     /// </summary>
     public int LeasePages { get; set; } = 16;
+
+    /// <summary>
+    /// Journal slots of one server and license code: a commit writes one slot; the lease pages and the record are
+    /// brought up to date every half of this many commits. Fixed for a server record once it is first written.
+    /// </summary>
+    public int JournalSlots { get; set; } = 64;
 }

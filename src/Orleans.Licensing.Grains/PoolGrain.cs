@@ -422,10 +422,8 @@ public sealed partial class PoolGrain(
     {
         var storage = services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
         var grainId = GrainFactory.GetServerGrain(serverId, Code).GetGrainId();
-        var record = new GrainState<ServerRecord>(new ServerRecord());
-        await storage.ReadStateAsync("server", grainId, record);
-        if (record.State is not { LeasePages: > 0 } server) return;
-        var book = await LeaseBook.LoadAsync(storage, grainId, server.LeasePages);
+        var (_, book, journal) = await ServerJournal.LoadAsync(storage, grainId, _options);
+        if (!journal.Exists) return;
         var now = DateTimeOffset.UtcNow;
         foreach (var lease in book.All.Where(l => l.ExpiresAt > now))
         {

@@ -13,7 +13,6 @@ namespace Orleans.Licensing;
 /// </summary>
 [ServerPlacement, Immovable, Reentrant]
 public sealed partial class ServerGrain(
-    [PersistentState("server", LicensingOptions.StorageName)] IPersistentState<ServerRecord> record,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
     IServiceProvider services,
@@ -26,15 +25,18 @@ public sealed partial class ServerGrain(
     private readonly LicensingOptions _options = options.Value;
     private string _serverId = "";
     private string _code = "";
+    private ServerRecord _record = new();
     private LeaseBook _leases = null!;
+    private ServerJournal _journal = null!;
     private GroupCommit _commit = null!;
     private Task<int>? _borrowing;
     private int _borrows;
     private int _reportedInUse = -1;
     private DateTimeOffset _nextSyncCheck;
     private Exception? _broken;
+    private bool _compactAll;
 
-    private ServerRecord Record => record.State;
+    private ServerRecord Record => _record;
     private int Room => Record.Allocated - _leases.InUse;
     private IPoolGrain Leader => GrainFactory.GetGrain<IPoolGrain>(_code);
 
@@ -48,9 +50,8 @@ public sealed partial class ServerGrain(
             throw new InvalidOperationException($"ServerGrain of '{_serverId}' refused to activate on silo '{silo.Name}'.");
         }
 
-        if (Record.LeasePages == 0) record.State = Record with { LeasePages = _options.LeasePages };
         var storage = services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
-        _leases = await LeaseBook.LoadAsync(storage, this.GetGrainId(), Record.LeasePages);
+        (_record, _leases, _journal) = await ServerJournal.LoadAsync(storage, this.GetGrainId(), _options);
         _commit = new GroupCommit(WriteAsync);
 
         // Sync from the leader before serving: it never counts a lease that was adopted elsewhere meanwhile.
@@ -65,6 +66,21 @@ public sealed partial class ServerGrain(
         }
 
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(_options.SweepInterval, _options.SweepInterval) { Interleave = true });
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A snapshot that covers the whole journal makes the next activation read no entries.
+        if (_broken is not null || _journal is null || _journal.Sequence == _journal.Snapshot) return;
+        try
+        {
+            _compactAll = true;
+            await _commit.CommitAsync();
+        }
+        catch (Exception e)
+        {
+            LogCommitFailed(e, _serverId, _code);
+        }
     }
 
     async Task<CheckoutResult> IServerGrain.Checkout(CheckoutRequest request)
@@ -159,7 +175,7 @@ public sealed partial class ServerGrain(
             : Math.Max(Math.Max(Record.BaseShare, Needed(_leases.InUse, Record.Threshold)), _leases.InUse);
         var given = Math.Clamp(allocated - keep, 0, Math.Max(0, request.Count));
         var result = new TransferResult(request.OperationId, given, _leases.InUse);
-        record.State = Record with
+        _record = Record with
         {
             Allocated = allocated - given,
             AppliedVersion = Math.Max(Record.AppliedVersion, request.NextVersion),
@@ -293,7 +309,7 @@ public sealed partial class ServerGrain(
         if (distribution.Version > Record.AppliedVersion || rejoining)
         {
             var row = distribution[_serverId];
-            record.State = Record with
+            _record = Record with
             {
                 Allocated = row?.Allocated ?? 0,
                 Threshold = row?.Threshold ?? _options.DefaultThreshold,
@@ -361,10 +377,8 @@ public sealed partial class ServerGrain(
 
     private async Task WriteAsync()
     {
-        // The record first: it fences a stale duplicate activation before it can write any lease page.
-        record.State = Record with { Sequence = Record.Sequence + 1 };
-        await record.WriteStateAsync();
-        await _leases.FlushAsync();
+        await _journal.AppendAsync(Record, _leases);
+        if (_journal.ShouldCompact || (_compactAll && _journal.Sequence > _journal.Snapshot)) await _journal.CompactAsync(_leases);
     }
 
     private LicenseCode EnsureServing()

@@ -17,8 +17,27 @@ public sealed record ServerRecord
     /// <summary>Outcomes of the latest transfers, so that a retried give-up never gives twice.</summary>
     [Id(6)] public IReadOnlyList<TransferResult> RecentTransfers { get; init; } = [];
 
-    /// <summary>Bumped by every commit: the record is written first, so a stale activation fails before it writes a lease page.</summary>
+    /// <summary>The last journal entry this snapshot covers: later entries are replayed on top of it.</summary>
     [Id(7)] public long Sequence { get; init; }
+
+    /// <summary>Number of journal slots (a ring); fixed once the record is first written.</summary>
+    [Id(8)] public int JournalSlots { get; init; }
+
+    /// <summary>The storage ETag of every journal slot when this snapshot was taken: the next write of a slot needs it.</summary>
+    [Id(9)] public IReadOnlyList<string?> JournalETags { get; init; } = [];
+}
+
+/// <summary>
+/// One commit of a server grain: the leases it put and removed, and its record when that changed. Each entry is one
+/// small write; replaying entries in order over the snapshot gives the state.
+/// </summary>
+[GenerateSerializer, Alias("Orleans.Licensing.JournalEntry")]
+public sealed class JournalEntry
+{
+    [Id(0)] public long Sequence { get; set; }
+    [Id(1)] public List<LeaseRecord> Put { get; set; } = [];
+    [Id(2)] public List<string> Removed { get; set; } = [];
+    [Id(3)] public ServerRecord? Record { get; set; }
 }
 
 /// <summary>A lease as stored: the compact form of <see cref="Lease"/>.</summary>

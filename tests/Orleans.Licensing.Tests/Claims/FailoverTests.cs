@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Storage;
 
 namespace Orleans.Licensing.Tests.Claims;
@@ -142,8 +143,8 @@ public sealed class FailoverTests(FaultFixture fixture)
     private async Task<ServerRecord> StoredRecordAsync(string serverId, string code)
     {
         var storage = _pool.Service<IServiceProvider>(serverId).GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
-        var state = new GrainState<ServerRecord>(new ServerRecord());
-        await storage.ReadStateAsync("server", _pool.Server(serverId, code).GetGrainId(), state);
-        return state.State!;
+        var options = _pool.Service<IOptions<LicensingOptions>>(serverId).Value;
+        var (record, _, _) = await ServerJournal.LoadAsync(storage, _pool.Server(serverId, code).GetGrainId(), options);
+        return record;
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Storage;
 
 namespace Orleans.Licensing.Tests.Faults;
@@ -65,12 +66,13 @@ public sealed class IdempotencyTests(PoolFixture fixture)
         var server = _pool.Server(serverId, code);
         Assert.True((await server.Checkout(new CheckoutRequest("before", "c", 1))).Granted);
 
-        // Another activation (as during a failure) writes the record behind this one's back.
+        // Another activation (as during a failure) loads the same state and appends the next journal entry first.
         var storage = _pool.Service<IServiceProvider>(serverId).GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
-        var stored = new GrainState<ServerRecord>(new ServerRecord());
-        await storage.ReadStateAsync("server", server.GetGrainId(), stored);
-        stored.State = stored.State! with { Sequence = stored.State.Sequence + 100 };
-        await storage.WriteStateAsync("server", server.GetGrainId(), stored);
+        var options = _pool.Service<IOptions<LicensingOptions>>(serverId).Value;
+        var (stored, leases, journal) = await ServerJournal.LoadAsync(storage, server.GetGrainId(), options);
+        var sequence = journal.Sequence;
+        await journal.AppendAsync(stored with { }, leases);
+        Assert.Equal(sequence + 1, journal.Sequence);
 
         // The stale activation's next write fails, loudly, and nothing of it is acknowledged.
         await Assert.ThrowsAsync<InconsistentStateException>(() => server.Checkout(new CheckoutRequest("stale", "c", 1)));
