@@ -21,7 +21,7 @@ switch (args.FirstOrDefault())
         // The form before commands existed: a connection string first.
         return await WritesCommand.RunAsync(args);
     default:
-        Console.Error.WriteLine("usage: compare [--quick] [--seats S] [--clients C] [--codes K] [--seconds N] [--warmup N] [--hold-ms N] [--pg-pool N] [--only NAME,...] [--connection CS] [--out FILE]");
+        Console.Error.WriteLine("usage: compare [--quick] [--seats S] [--clients C] [--codes K] [--seconds N] [--warmup N] [--hold-ms N] [--pg-pool N] [--only NAME,...] [--connection CS] [--out FILE] [--skewed-seats S] [--skewed-busy F]");
         Console.Error.WriteLine("       micro [BenchmarkDotNet arguments]");
         Console.Error.WriteLine("       writes [\"<PostgreSQL connection string>\"] [iterations]");
         return 2;

@@ -38,6 +38,7 @@ internal static class CompareCommand
         var results = new List<Result>();
         var contenders = new Dictionary<string, string>();
         var missing = new List<string>(NotMeasured);
+        var targets = new TargetChecks(settings, args, runId, missing);
 
         async Task RunContenderAsync(Contender contender)
         {
@@ -110,6 +111,8 @@ internal static class CompareCommand
             await using var cluster = await Cluster.StartAsync(settings.ConnectionString, 3);
             Console.WriteLine($"-- cluster {cluster.ClusterId}: 3 silos active");
             await RunContenderAsync(new OursGrains(cluster));
+            await targets.HalfLoadAsync(new OursGrains(cluster), results);
+            await targets.SkewedAsync(cluster, results);
             await RunContenderAsync(new SingleGrain(cluster));
         });
 
@@ -125,11 +128,13 @@ internal static class CompareCommand
             await using (servers)
             {
                 await RunContenderAsync(servers);
+                await targets.HalfLoadAsync(servers, results);
             }
         });
 
         Console.WriteLine();
         Console.WriteLine(Table(results));
+        if (targets.Report() is { Length: > 0 } report) Console.WriteLine($"{Environment.NewLine}{report}{Environment.NewLine}");
         foreach (var m in missing) Console.WriteLine($"not measured: {m}");
 
         var hot = results.Where(r => r.Workload == "hot").ToDictionary(r => r.Contender);
@@ -137,15 +142,15 @@ internal static class CompareCommand
             hot.TryGetValue("ours", out var ours) && hot.TryGetValue(baseline, out var other) && other.PairsPerSecond > 0
                 ? (ours.PairsPerSecond / other.PairsPerSecond).ToString("F2", CultureInfo.InvariantCulture)
                 : "n/a";
-        var leaderCalls = hot.TryGetValue("ours", out var o) && o.LeaderCallsPerCheckout is { } perCheckout
-            ? (perCheckout * 100).ToString("F2", CultureInfo.InvariantCulture)
-            : "n/a";
+        // Leader calls at steady state: the measured window of the skewed workload (the hot one never borrows).
+        var leaderCalls = targets.LeaderCallsPercent;
         var ratios = new Dictionary<string, string>
         {
             ["postgres-counter"] = Ratio("postgres-counter"),
             ["redis-semaphore"] = Ratio("redis-semaphore"),
             ["single-grain"] = Ratio("single-grain"),
             ["leader-calls-percent"] = leaderCalls,
+            ["leader-calls-workload"] = "skewed, measured window",
         };
         foreach (var workload in workloads.Select(w => w.Name))
         {
@@ -166,7 +171,8 @@ internal static class CompareCommand
             {
                 seats = settings.Seats, clients = settings.Clients, spreadCodes = settings.SpreadCodes, warmupSeconds = settings.Warmup.TotalSeconds,
                 measuredSeconds = settings.Duration.TotalSeconds, holdMs = settings.Hold.TotalMilliseconds, postgresCounterPool = settings.PostgresPool,
-            }, contenders, results, ratiosOnHotCode = ratios, notMeasured = missing },
+            }, contenders, results, openLoopAtHalfPeak = targets.OpenLoopResults, skewed = targets.Skewed,
+                ratiosOnHotCode = ratios, notMeasured = missing },
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.WriteLine($"json: {Path.GetFullPath(path)}");
         Console.WriteLine($"ratios: postgres-counter={ratios["postgres-counter"]} redis-semaphore={ratios["redis-semaphore"]} single-grain={ratios["single-grain"]} leader-calls={leaderCalls}%");

@@ -32,7 +32,9 @@ internal sealed record Result(
     double ProcessCpuPercent,
     double StoreCpuPercent,
     double OtherCpuPercent,
-    double PostgresWalSyncsPerPair);
+    double PostgresWalSyncsPerPair,
+    long? WarmupCheckouts = null,
+    long? WarmupLeaderCalls = null);
 
 internal static class Runner
 {
@@ -47,10 +49,11 @@ internal static class Runner
         var pairs = new long[clients];
         var checkoutLatency = Enumerable.Range(0, clients).Select(_ => new List<double>(1 << 14)).ToArray();
         var pairLatency = Enumerable.Range(0, clients).Select(_ => new List<double>(1 << 14)).ToArray();
-        long checkouts = 0, denied = 0, errors = 0;
+        long checkouts = 0, denied = 0, errors = 0, warmupCheckouts = 0;
         Exception? firstError = null;
         var stop = false;
         var measuring = false;
+        var warmingUp = true;
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -74,6 +77,7 @@ internal static class Runner
                     }
 
                     if (Volatile.Read(ref measuring)) Interlocked.Increment(ref checkouts);
+                    else if (Volatile.Read(ref warmingUp)) Interlocked.Increment(ref warmupCheckouts);
                     if (settings.Hold > TimeSpan.Zero) await Task.Delay(settings.Hold);
                     await checkin();
                     var done = Stopwatch.GetTimestamp();
@@ -93,10 +97,12 @@ internal static class Runner
             }
         }
 
+        var leaderAtStart = contender.LeaderCalls;
         var tasks = Enumerable.Range(0, clients).Select(i => Task.Run(() => ClientAsync(i))).ToArray();
         await Task.Delay(settings.Warmup);
         var leaderBefore = contender.LeaderCalls;
         Volatile.Write(ref measuring, true);
+        Volatile.Write(ref warmingUp, false);
         var windowStarted = Stopwatch.GetTimestamp();
         var machineBefore = MachineCpu();
         var walSyncsBefore = await PostgresWalSyncsAsync(settings.ConnectionString);
@@ -129,7 +135,8 @@ internal static class Runner
             pairs.Min(), pairs.Max(), Math.Round(memory.PeakSelfRss / 1048576.0, 1), Math.Round(memory.PeakStorePss / 1048576.0, 1),
             Math.Round(machineBusy, 1), Math.Round(processPercent, 1), Math.Round(storePercent, 1),
             Math.Round(Math.Max(0, machineBusy - processPercent - storePercent), 1),
-            total > 0 ? Math.Round((double)(walSyncsAfter - walSyncsBefore) / total, 2) : double.NaN);
+            total > 0 ? Math.Round((double)(walSyncsAfter - walSyncsBefore) / total, 2) : double.NaN,
+            warmupCheckouts, leaderBefore - leaderAtStart);
     }
 
     /// <summary>
@@ -137,7 +144,7 @@ internal static class Runner
     /// cost. Concurrent commits share a sync, so syncs per pair show how much commits were grouped. PostgreSQL
     /// publishes a process' counts about once a second, so a window of seconds is accurate to about a second's worth.
     /// </summary>
-    private static async Task<long> PostgresWalSyncsAsync(string connectionString)
+    internal static async Task<long> PostgresWalSyncsAsync(string connectionString)
     {
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -148,10 +155,10 @@ internal static class Runner
         return reader.GetInt64(0);
     }
 
-    private const double JiffiesPerSecond = 100; // USER_HZ on Linux
+    internal const double JiffiesPerSecond = 100; // USER_HZ on Linux
 
     /// <summary>CPU jiffies (user + system) of each process, from /proc/PID/stat.</summary>
-    private static Dictionary<int, long> ProcessJiffies(IEnumerable<int> processes)
+    internal static Dictionary<int, long> ProcessJiffies(IEnumerable<int> processes)
     {
         var result = new Dictionary<int, long>();
         foreach (var pid in processes)
@@ -171,7 +178,7 @@ internal static class Runner
     }
 
     /// <summary>Jiffies of all cores from /proc/stat: busy (everything but idle and iowait) and total.</summary>
-    private static (long Busy, long Total) MachineCpu()
+    internal static (long Busy, long Total) MachineCpu()
     {
         if (!File.Exists("/proc/stat")) return (0, 0);
         var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
@@ -180,6 +187,6 @@ internal static class Runner
         return (total - fields[3] - fields[4], total);
     }
 
-    private static double Percentile(double[] sorted, double p) =>
+    internal static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))], 2);
 }
