@@ -18,8 +18,13 @@ public interface IServerGrain : IGrainWithStringKey
     [Alias("Checkin")]
     Task<bool> Checkin(string leaseId);
 
+    /// <summary>Everything this server holds of the code, every lease included: for tools and tests, not for polling.</summary>
     [Alias("GetView")]
     Task<ServerView> GetView();
+
+    /// <summary>How many allocations this server manages and has in use now; cheap whatever the number of leases.</summary>
+    [Alias("GetUsage"), AlwaysInterleave]
+    Task<ServerUsage> GetUsage();
 
     /// <summary>The leader asks this server to give allocations up; the giver shrinks its record before the taker grows.</summary>
     [Alias("GiveUp")]

@@ -12,6 +12,15 @@ public sealed record ServerView(
     [property: Id(6)] IReadOnlyList<Lease> Leases,
     [property: Id(7)] int Borrows);
 
+/// <summary>A server's allocations and usage of one license code, without its leases.</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.ServerUsage")]
+public sealed record ServerUsage(
+    [property: Id(0)] string ServerId,
+    [property: Id(1)] int Allocated,
+    [property: Id(2)] int InUse,
+    [property: Id(3)] int Leases,
+    [property: Id(4)] long AppliedVersion);
+
 /// <summary>The outcome of a checkout: a lease, or the reason none could be granted.</summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.CheckoutResult")]
 public sealed record CheckoutResult(

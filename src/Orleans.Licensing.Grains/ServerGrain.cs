@@ -163,6 +163,9 @@ public sealed partial class ServerGrain(
         _serverId, _code, Record.Allocated, _leases.InUse, Record.Threshold, Record.AppliedVersion,
         _leases.All.Select(ToLease).OrderBy(l => l.LeaseId, StringComparer.Ordinal).ToList(), _borrows));
 
+    Task<ServerUsage> IServerGrain.GetUsage() =>
+        Task.FromResult(new ServerUsage(_serverId, Record.Allocated, _leases.InUse, _leases.Count, Record.AppliedVersion));
+
     async Task<TransferResult> IServerGrain.GiveUp(TransferRequest request)
     {
         ThrowIfBroken();

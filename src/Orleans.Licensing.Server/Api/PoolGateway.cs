@@ -124,7 +124,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings)
         if (share.Status != ServerStatus.Up) return share.InUse;
         try
         {
-            return (await grains.GetServerGrain(share.ServerId, code).GetView().WaitAsync(LiveViewTimeout)).InUse;
+            return (await grains.GetServerGrain(share.ServerId, code).GetUsage().WaitAsync(LiveViewTimeout)).InUse;
         }
         catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or InvalidOperationException)
         {
