@@ -9,6 +9,9 @@ public static class LicensingErrors
     public const string InvalidRequest = "invalid-request";
     public const string Conflict = "conflict";
     public const string LicenseExpired = "license-expired";
+
+    /// <summary>The license store failed (for example the database is down): try again, or another server.</summary>
+    public const string Unavailable = "unavailable";
 }
 
 /// <summary>A request the pool refuses; <see cref="Error"/> is one of <see cref="LicensingErrors"/>. Nothing was changed.</summary>

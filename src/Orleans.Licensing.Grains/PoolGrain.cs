@@ -477,6 +477,7 @@ public sealed partial class PoolGrain(
             // InconsistentStateException means another activation wrote: ours is stale. Never swallow it.
             LogWriteFailed(e, Code);
             DeactivateOnIdle();
+            if (StorageFailure.ForCaller(e) is var failure && failure != e) throw failure;
             throw;
         }
 

@@ -374,6 +374,7 @@ public sealed partial class ServerGrain(
             // What is in memory may now differ from storage (a stale activation, or a failed write): start over from storage.
             _broken ??= e;
             DeactivateOnIdle();
+            if (StorageFailure.ForCaller(e) is var failure && failure != e) throw failure;
             throw;
         }
     }
@@ -403,7 +404,8 @@ public sealed partial class ServerGrain(
 
     private void ThrowIfBroken()
     {
-        if (_broken is not null) throw new InvalidOperationException($"ServerGrain {_serverId}/{_code} is restarting after a failed write.", _broken);
+        // A caller that retries reaches the fresh activation (or fails over to another server).
+        if (_broken is not null) throw new LicensingException(LicensingErrors.Unavailable, $"License server '{_serverId}' is reloading '{_code}' from the license store after a failed write: {_broken.Message}");
     }
 
     private static void Validate(string leaseId, string clientId, int count, LicenseCode license)

@@ -126,7 +126,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings)
         {
             return (await grains.GetServerGrain(share.ServerId, code).GetUsage().WaitAsync(LiveViewTimeout)).InUse;
         }
-        catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or InvalidOperationException)
+        catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or LicensingException { Error: LicensingErrors.Unavailable })
         {
             return share.InUse;
         }

@@ -4,7 +4,7 @@ namespace Orleans.Licensing.Server.Api;
 public static class Problems
 {
     public const string TypeBase = "https://orleans-licensing.dev/problems/";
-    public const string Unavailable = "unavailable";
+    public const string Unavailable = LicensingErrors.Unavailable;
 
     public static IResult From(LicensingException e, HttpContext context) => Create(e.Error, e.Message, context);
 

@@ -1,0 +1,17 @@
+using Orleans.Storage;
+
+namespace Orleans.Licensing;
+
+/// <summary>
+/// A storage provider's own exception (an NpgsqlException, say) has no Orleans codec: sent to a caller on another silo
+/// it arrives as a CodecNotFoundException and an HTTP 500. Callers get a stable "unavailable" error instead; a version
+/// conflict stays an <see cref="InconsistentStateException"/>, which Orleans carries and callers act on.
+/// </summary>
+internal static class StorageFailure
+{
+    public static Exception ForCaller(Exception e) => e switch
+    {
+        InconsistentStateException or LicensingException => e,
+        _ => new LicensingException(LicensingErrors.Unavailable, $"The license store failed: {e.GetType().Name}: {e.Message}"),
+    };
+}
