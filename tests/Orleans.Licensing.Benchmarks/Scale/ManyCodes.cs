@@ -16,13 +16,15 @@ internal static class ManyCodes
         var measures = new List<Measure>();
         var n = s.CodeSilos;
         Console.WriteLine($"-- part {Part}: {s.Codes:N0} codes on {n} silo(s), {s.CodeInFlight} in flight, each with {n} seats (even: 1 per server); budgets: adding {s.AddBudget.TotalSeconds} s, checkouts {s.CheckoutBudget.TotalSeconds} s");
-        await using var cluster = await Cluster.StartAsync(s.ConnectionString, n);
+        CallTimer.Reset();
+        await using var cluster = await Cluster.StartAsync(s.ConnectionString, n, silo => silo.AddIncomingGrainCallFilter<CallTimer>());
         var prefix = $"s{Guid.NewGuid():N}"[..7];
         string Code(int i) => $"{prefix}-{i:D7}";
         var added = new bool[s.Codes];
 
         MemorySampler memory;
         PhaseResult add, pairs;
+        string addCalls;
         await using (memory = new MemorySampler(ProcessMemory.PostgresProcesses))
         {
             add = await Driver.RunAsync(s.Codes, s.CodeInFlight, s.AddBudget, async i =>
@@ -34,6 +36,9 @@ internal static class ManyCodes
             }, "codes added");
             Console.WriteLine($"   adding: {add.Summary()}");
             Console.WriteLine($"   adding, per step: {add.StepRates()}");
+            addCalls = CallTimer.Report();
+            Console.WriteLine($"   adding, grain calls (count × mean time inside the call): {addCalls}");
+            CallTimer.Reset();
 
             var codes = Enumerable.Range(0, s.Codes).Where(i => added[i]).ToArray();
             pairs = await Driver.RunAsync(codes.Length, s.CodeInFlight * 2, s.CheckoutBudget, async k =>
@@ -48,6 +53,7 @@ internal static class ManyCodes
                 return true;
             }, "checkout + check-in pairs");
             Console.WriteLine($"   checkout + check-in: {pairs.Summary()}");
+            Console.WriteLine($"   checkout + check-in, grain calls: {CallTimer.Report()}");
         }
 
         var activations = await cluster.Grains(0).GetGrain<IManagementGrain>(0).GetTotalActivationCount();
@@ -56,7 +62,7 @@ internal static class ManyCodes
         measures.Add(new Measure(Part, "license codes added", add.Completed, "codes",
             $"target {s.Codes:N0}; {add.Errors} errors{(add.FirstError is null ? "" : $" (first: {add.FirstError})")}{(add.OutOfTime ? $"; stopped at the {s.AddBudget.TotalSeconds} s budget" : "")}"));
         measures.Add(new Measure(Part, "adding license codes", Math.Round(add.Rate, 1), "codes/s", $"{n} silos, {s.CodeInFlight} in flight; per 10% step: {add.StepRates()}"));
-        measures.Add(new Measure(Part, "AddLicenseCode latency p50", add.Percentile(0.5), "ms"));
+        measures.Add(new Measure(Part, "AddLicenseCode latency p50", add.Percentile(0.5), "ms", $"grain calls while adding (count × mean time inside the call, incl. the calls it makes): {addCalls}"));
         measures.Add(new Measure(Part, "AddLicenseCode latency p99", add.Percentile(0.99), "ms"));
         if (pairs.Target == 0)
         {

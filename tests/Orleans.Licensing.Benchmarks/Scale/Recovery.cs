@@ -47,6 +47,7 @@ internal static class Recovery
     private static async Task<List<Measure>> MeasureAsync(HttpServers servers, ScaleSettings s, int n, string membership)
     {
         var measures = new List<Measure>();
+        string? firstDenial = null;
         var http = servers.Http;
         var code = $"s{Guid.NewGuid():N}"[..7] + "-rec";
         var seats = 2 * n;
@@ -185,7 +186,7 @@ internal static class Recovery
             {
                 using var r = await http.PostAsJsonAsync(leasesUri(A), new { clientId = "after-restart", count = 1, leaseId = "after-restart" });
                 if (r.StatusCode == HttpStatusCode.Created) served = restart.Elapsed.TotalSeconds;
-                else lastAnswer = $"checkout {(int)r.StatusCode}: {Driver.Short(await r.Content.ReadAsStringAsync())}";
+                else firstDenial ??= lastAnswer = $"checkout {(int)r.StatusCode}: {Driver.Short(await r.Content.ReadAsStringAsync())}";
             }
             catch (HttpRequestException e)
             {
@@ -203,7 +204,7 @@ internal static class Recovery
         var setup = $"{n:N0} leases of count 1 at {AId} (of {seats:N0} seats: {AId} {n + n / 2:N0}, server-0 {n / 4:N0}, server-2 {shares["server-2"]:N0}); leader {before?.Leader ?? "?"}; {membership}; {s.FailoverInFlight} clients in flight, each retrying every 100 ms";
         measures.Add(allAdopted is { } adopted
             ? new Measure(Part, "(a) kill → every lease adopted by another server", Math.Round(adopted, 2), "s",
-                $"{setup}; same lease id and count: {n - mismatched} of {n}; retried updates {retries}{(firstRetry is null ? "" : $" (first: {firstRetry})")}; adopted by 50%: {Median(adoptedAt):F2} s")
+                $"{setup}; same lease id and count: {n - mismatched} of {n}; adopted before the leader showed {AId} down: {(down is null ? "?" : adoptedAt.Count(t => t > 0 && t < down.At).ToString(CultureInfo.InvariantCulture))} of {n}; retried updates {retries}{(firstRetry is null ? "" : $" (first: {firstRetry})")}; adopted by 50%: {Median(adoptedAt):F2} s")
             : Measure.Missing(Part, "(a) kill → every lease adopted by another server", "s", $"{failover.Completed} of {n} adopted within {s.RecoveryBudget.TotalSeconds} s; {failover.FirstError ?? firstRetry}"));
         measures.Add(new Measure(Part, "invariant: distribution never counts more than the seats", violations.Count == 0 ? 0 : violations.Count, "violations",
             string.Create(CultureInfo.InvariantCulture, $"{seen.Length + 1} polls of GET /api/v1/licenses/{{code}} at server-0 every 250 ms (Σ allocated + free pool = seats, Σ allocated ≤ seats, Σ in use on up servers ≤ seats); max Σ in use on up servers {maxInUse}{(violations.Count == 0 ? "" : $"; first violation: {violations[0]}")}")));
@@ -220,7 +221,7 @@ internal static class Recovery
             : Measure.Missing(Part, $"(c) restart {AId} → /readyz 200", "s", $"not ready within the budget; {lastAnswer}"));
         measures.Add(served is { } sv
             ? new Measure(Part, $"(c) restart {AId} → {AId} grants a checkout", Math.Round(sv, 2), "s",
-                $"after the restart the leader shows {after?.InUseUp} in use on up servers (expected {n + 1}: every adopted lease once, plus this checkout)")
+                $"after the restart the leader shows {after?.InUseUp} in use on up servers (expected {n + 1}: every adopted lease once, plus this checkout); {AId} allocated {after?.AAllocated}{(firstDenial is null ? "" : $"; checkouts at {AId} were refused before (first: {firstDenial})")}")
             : Measure.Missing(Part, $"(c) restart {AId} → {AId} grants a checkout", "s", $"no checkout granted within the budget; {lastAnswer}"));
         return measures;
     }
