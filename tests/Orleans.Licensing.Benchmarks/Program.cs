@@ -27,7 +27,7 @@ switch (args.FirstOrDefault())
         return await WritesCommand.RunAsync(args);
     default:
         Console.Error.WriteLine("usage: compare [--quick] [--seats S] [--clients C] [--codes K] [--seconds N] [--warmup N] [--hold-ms N] [--pg-pool N] [--only NAME,...] [--connection CS] [--out FILE]");
-        Console.Error.WriteLine("       scale [--quick] [--codes N] [--code-silos N] [--code-in-flight N] [--leases N] [--lease-in-flight N] [--pairs N] [--failover-leases N] [--failover-in-flight N] [--fast-membership]");
+        Console.Error.WriteLine("       scale [--quick] [--codes N] [--code-silos N] [--code-in-flight N] [--seats-per-server N] [--leases N] [--lease-in-flight N] [--pairs N] [--failover-leases N] [--failover-in-flight N] [--fast-membership]");
         Console.Error.WriteLine("             [--add-seconds N] [--checkout-seconds N] [--fill-seconds N] [--pairs-seconds N] [--recovery-seconds N] [--only 1,2,3] [--connection CS] [--out FILE]");
         Console.Error.WriteLine("       micro [BenchmarkDotNet arguments]");
         Console.Error.WriteLine("       writes [\"<PostgreSQL connection string>\"] [iterations]");

@@ -20,6 +20,7 @@ internal sealed record ScaleSettings(
     int Codes,
     int CodeSilos,
     int CodeInFlight,
+    int SeatsPerServer,
     int Leases,
     int LeaseInFlight,
     int Pairs,
@@ -46,6 +47,7 @@ internal sealed record ScaleSettings(
             Int("--codes", quick ? 10_000 : 100_000),
             Int("--code-silos", 3),
             Int("--code-in-flight", 32),
+            Int("--seats-per-server", 10),
             Int("--leases", quick ? 100_000 : 1_000_000),
             Int("--lease-in-flight", 256),
             Int("--pairs", 1_000),
@@ -54,7 +56,7 @@ internal sealed record ScaleSettings(
             args.Contains("--fast-membership"),
             Seconds("--add-seconds", quick ? 60 : 300),
             Seconds("--checkout-seconds", quick ? 30 : 120),
-            Seconds("--fill-seconds", quick ? 90 : 600),
+            Seconds("--fill-seconds", quick ? 90 : 480),
             Seconds("--pairs-seconds", quick ? 15 : 120),
             Seconds("--recovery-seconds", quick ? 120 : 300),
             Value("--connection") ?? Postgres.DefaultConnectionString(),
@@ -119,7 +121,6 @@ internal static class Driver
         var latencies = new double[target];
         Array.Fill(latencies, double.NaN);
         var next = -1;
-        var step = Math.Max(1, target / 10);
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(budget.TotalSeconds * Stopwatch.Frequency);
 
@@ -142,7 +143,9 @@ internal static class Driver
                     {
                         latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                         var done = Interlocked.Increment(ref result.Completed);
-                        if (done % step == 0 || done == target)
+                        // At each tenth of the target (done = target * k / 10, k = 1..10).
+                        var k = (int)((long)done * 10 / target);
+                        if (k >= 1 && done == (int)((long)target * k / 10))
                         {
                             var at = Stopwatch.GetElapsedTime(started).TotalSeconds;
                             lock (result.Steps) result.Steps.Add((done, at));
