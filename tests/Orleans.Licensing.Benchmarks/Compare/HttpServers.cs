@@ -32,6 +32,9 @@ internal sealed class HttpServers : Contender
         (_connectionString, _dll, _extraEnvironment) = (connectionString, dll, extraEnvironment ?? new Dictionary<string, string>());
     }
 
+    /// <summary>ClusterId = ServiceId of the servers' pool: the key of its rows in the grain storage table.</summary>
+    public string ClusterId => _clusterId;
+
     /// <summary>The REST API base address of server <paramref name="index"/> (its current process).</summary>
     public Uri Url(int index) => _servers[index].Url;
 

@@ -201,6 +201,9 @@ internal static class Recovery
         if (after is not null && (after.AllocatedSum + after.FreePool != after.Seats || after.InUseUp > after.Seats)) violations.Add(after);
         Console.WriteLine($"   after the restart: in use on up servers {after?.InUseUp} (expected {n + (served is null ? 0 : 1)}), {AId} {after?.AStatus} allocated {after?.AAllocated}");
 
+        var storage = await StorageUse.QueryAsync(s.ConnectionString, servers.ClusterId);
+        var pool = storage.ByState.GetValueOrDefault("pool");
+        Console.WriteLine($"   storage after the restart: {storage.Detail()}");
         var setup = $"{n:N0} leases of count 1 at {AId} (of {seats:N0} seats: {AId} {n + n / 2:N0}, server-0 {n / 4:N0}, server-2 {shares["server-2"]:N0}); leader {before?.Leader ?? "?"}; {membership}; {s.FailoverInFlight} clients in flight, each retrying every 100 ms";
         measures.Add(allAdopted is { } adopted
             ? new Measure(Part, "(a) kill → every lease adopted by another server", Math.Round(adopted, 2), "s",
@@ -223,6 +226,8 @@ internal static class Recovery
             ? new Measure(Part, $"(c) restart {AId} → {AId} grants a checkout", Math.Round(sv, 2), "s",
                 $"after the restart the leader shows {after?.InUseUp} in use on up servers (expected {n + 1}: every adopted lease once, plus this checkout); {AId} allocated {after?.AAllocated}{(firstDenial is null ? "" : $"; checkouts at {AId} were refused before (first: {firstDenial})")}")
             : Measure.Missing(Part, $"(c) restart {AId} → {AId} grants a checkout", "s", $"no checkout granted within the budget; {lastAnswer}"));
+        measures.Add(new Measure(Part, "leader record (PoolState) after the fail-over", Math.Round(pool.Bytes / 1024.0, 1), "KB",
+            $"one row per code, rewritten whole by every Borrow (each adoption is one); it keeps every adopted lease until that lease would have expired; all rows of the pool: {storage.Detail()}"));
         return measures;
     }
 
