@@ -63,7 +63,8 @@ internal sealed class Cluster : IAsyncDisposable
 
     public IGrainFactory Grains(int index) => Silos[index].Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<Cluster> StartAsync(string connectionString, int servers)
+    /// <param name="configure">More silo configuration (e.g. LicensingOptions of the scale command); null for compare's defaults.</param>
+    public static async Task<Cluster> StartAsync(string connectionString, int servers, Action<ISiloBuilder>? configure = null)
     {
         var clusterId = $"bench-{Guid.NewGuid():N}"[..20];
         var silos = new List<IHost>();
@@ -82,6 +83,7 @@ internal sealed class Cluster : IAsyncDisposable
                 silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId));
                 silo.Configure<SiloOptions>(o => o.SiloName = name);
                 silo.ConfigureEndpoints(IPAddress.Loopback, Ports.Free(), Ports.Free());
+                configure?.Invoke(silo);
             });
             var host = builder.Build();
             await host.StartAsync();

@@ -201,7 +201,7 @@ internal static class CompareCommand
         return s.ToString().TrimEnd();
     }
 
-    private static async Task<Dictionary<string, string>> DescribeMachineAsync(string connectionString)
+    internal static async Task<Dictionary<string, string>> DescribeMachineAsync(string connectionString)
     {
         var cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()

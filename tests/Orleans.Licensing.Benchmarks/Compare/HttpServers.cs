@@ -24,7 +24,71 @@ internal sealed class HttpServers : Contender
     private readonly string _connectionString;
     private readonly string _clusterId = $"bench-{Guid.NewGuid():N}"[..20];
 
-    private HttpServers(string connectionString) => _connectionString = connectionString;
+    private readonly string _dll;
+    private readonly IReadOnlyDictionary<string, string> _extraEnvironment;
+
+    private HttpServers(string connectionString, string dll, IReadOnlyDictionary<string, string>? extraEnvironment)
+    {
+        (_connectionString, _dll, _extraEnvironment) = (connectionString, dll, extraEnvironment ?? new Dictionary<string, string>());
+    }
+
+    /// <summary>ClusterId = ServiceId of the servers' pool: the key of its rows in the grain storage table.</summary>
+    public string ClusterId => _clusterId;
+
+    /// <summary>The REST API base address of server <paramref name="index"/> (its current process).</summary>
+    public Uri Url(int index) => _servers[index].Url;
+
+    /// <summary>The HttpClient the servers are called with (no connection limit, 30 s timeout).</summary>
+    public HttpClient Http => _http;
+
+    /// <summary>SIGKILL of server <paramref name="index"/>'s process (a crash: no graceful leave, no hand-back).</summary>
+    public void Kill(int index)
+    {
+        var process = _servers[index].Process;
+        process.Kill();
+        process.WaitForExit();
+    }
+
+    /// <summary>Starts server <paramref name="index"/> again with the same server id and pool (new ports); returns its new address at once.</summary>
+    public Uri Restart(int index)
+    {
+        _servers[index].Process.Dispose();
+        _servers[index] = StartProcess(index);
+        return _servers[index].Url;
+    }
+
+    private (Process Process, Uri Url) StartProcess(int i)
+    {
+        var url = new Uri($"http://127.0.0.1:{Ports.Free()}/");
+        var start = new ProcessStartInfo("dotnet", [_dll])
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var (key, value) in new Dictionary<string, string>
+                 {
+                     ["ConnectionStrings__Licensing"] = _connectionString,
+                     ["Licensing__ServerId"] = Cluster.ServerId(i),
+                     ["Licensing__ClusterId"] = _clusterId,
+                     ["Licensing__ServiceId"] = _clusterId,
+                     ["Licensing__AdvertisedAddress"] = "127.0.0.1",
+                     ["Licensing__SiloPort"] = Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     ["Licensing__GatewayPort"] = Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     ["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/'),
+                     ["DOTNET_gcServer"] = "0",
+                     ["Logging__LogLevel__Default"] = "Warning",
+                 }.Concat(_extraEnvironment))
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var serverId = Cluster.ServerId(i);
+        process.OutputDataReceived += (_, e) => Append(serverId, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(serverId, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return (process, url);
+    }
 
     public override string Name => "ours-http";
 
@@ -33,46 +97,19 @@ internal sealed class HttpServers : Contender
 
     public override IReadOnlyList<int> StoreProcesses => [.. _servers.Select(s => s.Process.Id), .. ProcessMemory.PostgresProcesses()];
 
-    public static async Task<(HttpServers? Servers, string? Missing)> StartAsync(string connectionString, int count)
+    /// <param name="extraEnvironment">More settings of every server process (e.g. Licensing__LeaseTtl); they win over the defaults here.</param>
+    public static async Task<(HttpServers? Servers, string? Missing)> StartAsync(string connectionString, int count, IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         var bin = new DirectoryInfo(AppContext.BaseDirectory);
         var dll = Path.Combine(Postgres.RepositoryRoot(), "src", "Orleans.Licensing.Server", "bin", bin.Parent!.Name, "net10.0", "Orleans.Licensing.Server.dll");
         if (!File.Exists(dll)) return (null, $"the server is not built ({dll})");
 
-        var servers = new HttpServers(connectionString);
+        var servers = new HttpServers(connectionString, dll, extraEnvironment);
         try
         {
             for (var i = 0; i < count; i++)
             {
-                var url = new Uri($"http://127.0.0.1:{Ports.Free()}/");
-                var start = new ProcessStartInfo("dotnet", [dll])
-                {
-                    UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
-                };
-                foreach (var (key, value) in new Dictionary<string, string>
-                         {
-                             ["ConnectionStrings__Licensing"] = connectionString,
-                             ["Licensing__ServerId"] = Cluster.ServerId(i),
-                             ["Licensing__ClusterId"] = servers._clusterId,
-                             ["Licensing__ServiceId"] = servers._clusterId,
-                             ["Licensing__AdvertisedAddress"] = "127.0.0.1",
-                             ["Licensing__SiloPort"] = Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                             ["Licensing__GatewayPort"] = Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                             ["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/'),
-                             ["DOTNET_gcServer"] = "0",
-                             ["Logging__LogLevel__Default"] = "Warning",
-                         })
-                {
-                    start.Environment[key] = value;
-                }
-
-                var process = Process.Start(start)!;
-                var serverId = Cluster.ServerId(i);
-                process.OutputDataReceived += (_, e) => servers.Append(serverId, e.Data);
-                process.ErrorDataReceived += (_, e) => servers.Append(serverId, e.Data);
-                process.BeginOutputReadLine();
-                process.BeginErrorReadLine();
-                servers._servers.Add((process, url));
+                servers._servers.Add(servers.StartProcess(i));
             }
 
             var until = DateTime.UtcNow.AddSeconds(120);
@@ -114,7 +151,7 @@ internal sealed class HttpServers : Contender
     }
 
     /// <summary>The servers' last error lines (exception messages), at most five.</summary>
-    private string LastOutput()
+    public string LastOutput()
     {
         lock (_log)
         {
