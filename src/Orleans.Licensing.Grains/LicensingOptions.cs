@@ -18,6 +18,12 @@ public sealed class LicensingOptions
     /// <summary>How often the leader re-distributes idle surplus (claim 32); zero turns the timer off.</summary>
     public TimeSpan RedistributeInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long the leader waits for a server to give allocations up. A server that does not answer in time gives
+    /// nothing and is not asked again for three times this long (a crashed server is usually not declared dead yet).
+    /// </summary>
+    public TimeSpan GiveUpTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Borrowing threshold for servers the distribution criteria do not name.</summary>
     public double DefaultThreshold { get; set; } = 0.8;
 

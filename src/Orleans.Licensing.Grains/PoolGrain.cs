@@ -29,6 +29,10 @@ public sealed partial class PoolGrain(
     private long _committedVersion;
     private IGrainTimer? _redistributing;
 
+    // Servers that did not answer a give-up lately: not asked again for a while, so that a crashed server that is not
+    // declared dead yet does not hold up every borrow behind a timeout.
+    private readonly Dictionary<string, DateTimeOffset> _unresponsive = new(StringComparer.Ordinal);
+
     private PoolState S => state.State;
     private string Code => this.GetPrimaryKeyString();
     private string LeaderServerId => silo.Name;
@@ -167,6 +171,11 @@ public sealed partial class PoolGrain(
         share.Down = false;
         share.Held.Clear();
         share.RejoinedFrom = siloAddress;
+        _unresponsive.Remove(serverId);
+
+        // A server that comes back below its base share (spent elsewhere while it was down) should not wait a whole
+        // period for the idle surplus of the others.
+        if (share.Allocated < share.BaseShare) _redistributing?.Change(TimeSpan.FromSeconds(1), _options.RedistributeInterval);
         return Task.FromResult<DistributionSync?>(DurableSync());
     }
 
@@ -302,11 +311,15 @@ public sealed partial class PoolGrain(
     private async Task<int> GiveUpAsync(string serverId, int count, TransferMode mode)
     {
         if (count <= 0) return 0;
+        if (_unresponsive.TryGetValue(serverId, out var until) && until > DateTimeOffset.UtcNow) return 0;
         var share = Share(serverId);
         var request = new TransferRequest(Guid.NewGuid(), count, mode, S.Version, share.Allocated, S.Version + 1);
         try
         {
-            var result = await GrainFactory.GetServerGrain(serverId, Code).GiveUp(request);
+            // A give-up that lands after the timeout only shrinks the server below our row: it under-uses until the
+            // next sync; nothing is counted twice.
+            var result = await GrainFactory.GetServerGrain(serverId, Code).GiveUp(request).WaitAsync(_options.GiveUpTimeout);
+            _unresponsive.Remove(serverId);
             share.Allocated -= result.Given;
             share.InUse = result.InUse;
             return result.Given;
@@ -314,6 +327,7 @@ public sealed partial class PoolGrain(
         catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
         {
             LogGiveUpFailed(e, Code, serverId);
+            _unresponsive[serverId] = DateTimeOffset.UtcNow + 3 * _options.GiveUpTimeout;
             return 0;
         }
     }
