@@ -19,7 +19,7 @@ internal static class CompareCommand
     ];
 
     /// <summary>Added to the warm-up of each contender's first workload.</summary>
-    private static readonly TimeSpan FirstWarmup = TimeSpan.FromSeconds(8);
+    private static readonly TimeSpan FirstWarmup = TimeSpan.FromSeconds(6);
 
     public static async Task<int> RunAsync(string[] args)
     {
