@@ -31,7 +31,9 @@ public sealed record AdoptedLease(
     [property: Id(3)] string? AdopterServerId = null);
 
 /// <summary>A server's request to the leader for more allocations. Retrying with the same operation id is safe.</summary>
-/// <param name="Count">Allocations wanted; zero when the server only reports an adoption.</param>
+/// <param name="Count">Allocations wanted; zero when the server only reports adoptions.</param>
+/// <param name="Adoptions">Leases the server adopted in fail-over mode; one request carries every adoption that arrived
+/// while the server's previous one was at the leader.</param>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.BorrowRequest")]
 public sealed record BorrowRequest(
     [property: Id(0)] Guid OperationId,
@@ -39,7 +41,7 @@ public sealed record BorrowRequest(
     [property: Id(2)] int Count,
     [property: Id(3)] BorrowReason Reason,
     [property: Id(4)] int InUse,
-    [property: Id(5)] AdoptedLease? Adoption = null);
+    [property: Id(5)] IReadOnlyList<AdoptedLease>? Adoptions = null);
 
 /// <summary>One source the leader took allocations from.</summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.BorrowSource")]

@@ -10,7 +10,8 @@ public sealed record ServerView(
     [property: Id(4)] double Threshold,
     [property: Id(5)] long AppliedVersion,
     [property: Id(6)] IReadOnlyList<Lease> Leases,
-    [property: Id(7)] int Borrows);
+    [property: Id(7)] int Borrows,
+    [property: Id(8)] int AdoptionCalls = 0);
 
 /// <summary>A server's allocations and usage of one license code, without its leases.</summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.ServerUsage")]

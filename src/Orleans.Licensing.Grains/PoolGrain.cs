@@ -133,7 +133,7 @@ public sealed partial class PoolGrain(
         await RefreshStatusAsync();
         var taker = Share(request.ServerId);
         taker.InUse = request.InUse;
-        if (request.Adoption is { } adoption) RecordAdoption(adoption, request.ServerId);
+        foreach (var adoption in request.Adoptions ?? []) RecordAdoption(adoption, request.ServerId);
 
         var sources = new List<BorrowSource>();
         var need = request.Count;

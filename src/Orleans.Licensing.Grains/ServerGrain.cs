@@ -30,7 +30,9 @@ public sealed partial class ServerGrain(
     private ServerJournal _journal = null!;
     private GroupCommit _commit = null!;
     private Task<int>? _borrowing;
+    private AdoptionBatch _adoptions = null!;
     private int _borrows;
+    private int _adoptionCalls;
     private int _reportedInUse = -1;
     private DateTimeOffset _nextSyncCheck;
     private Exception? _broken;
@@ -53,6 +55,7 @@ public sealed partial class ServerGrain(
         var storage = services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
         (_record, _leases, _journal) = await ServerJournal.LoadAsync(storage, this.GetGrainId(), _options);
         _commit = new GroupCommit(WriteAsync);
+        _adoptions = new AdoptionBatch(ReportAdoptionsAsync);
 
         // Sync from the leader before serving: it never counts a lease that was adopted elsewhere meanwhile.
         var sync = await Leader.Rejoin(_serverId, silo.SiloAddress.ToParsableString());
@@ -130,11 +133,9 @@ public sealed partial class ServerGrain(
             throw new LicensingException(LicensingErrors.LeaseUnknown, $"Lease '{update.LeaseId}' expired or was checked in at '{_serverId}'.");
         }
 
-        // Fail-over mode: the client's server is unreachable; adopt the lease here. The leader always hears of an
-        // adoption, so the origin server never counts this lease again, even when we have room.
+        // Fail-over mode: the client's server is unreachable; adopt the lease here, once the leader knows.
         var adoption = new AdoptedLease(update.LeaseId, update.ServerId, DateTimeOffset.UtcNow + _options.LeaseTtl);
-        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Math.Max(0, update.Count - Room), BorrowReason.FailoverUpdate, _leases.InUse, adoption));
-        Apply(grant.Sync, rejoining: false);
+        await _adoptions.ReportAsync(adoption, update.Count);
         while (Room < update.Count)
         {
             if (!await BorrowAsync(update.Count, BorrowReason.FailoverUpdate))
@@ -161,7 +162,7 @@ public sealed partial class ServerGrain(
 
     Task<ServerView> IServerGrain.GetView() => Task.FromResult(new ServerView(
         _serverId, _code, Record.Allocated, _leases.InUse, Record.Threshold, Record.AppliedVersion,
-        _leases.All.Select(ToLease).OrderBy(l => l.LeaseId, StringComparer.Ordinal).ToList(), _borrows));
+        _leases.All.Select(ToLease).OrderBy(l => l.LeaseId, StringComparer.Ordinal).ToList(), _borrows, _adoptionCalls));
 
     Task<ServerUsage> IServerGrain.GetUsage() =>
         Task.FromResult(new ServerUsage(_serverId, Record.Allocated, _leases.InUse, _leases.Count, Record.AppliedVersion));
@@ -286,6 +287,17 @@ public sealed partial class ServerGrain(
         if (Apply(grant.Sync, rejoining: false)) await CommitAsync();
         LogBorrowed(_serverId, _code, count, grant.Granted, reason);
         return grant.Granted;
+    }
+
+    /// <summary>
+    /// Tells the leader of fail-over adoptions, borrowing what they need beyond this server's room in the same call.
+    /// The leader always hears of an adoption, so the origin server never counts the lease again, even when we have room.
+    /// </summary>
+    private async Task ReportAdoptionsAsync(IReadOnlyList<AdoptedLease> adoptions, int count)
+    {
+        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Math.Max(0, count - Room), BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
+        _adoptionCalls++;
+        Apply(grant.Sync, rejoining: false);
     }
 
     /// <summary>Calls the leader, retrying with the same operation id while it moves to another silo.</summary>

@@ -123,6 +123,36 @@ public sealed class FailoverTests(FaultFixture fixture)
     }
 
     [Fact]
+    [Trait("Claim", "13")]
+    [Trait("Claim", "27")]
+    public async Task Many_clients_failing_over_at_once_are_all_adopted_with_a_few_leader_calls()
+    {
+        var code = PoolCluster.NewCode();
+        var servers = _pool.ServerIds;
+        await _pool.AddCodeAsync(code, 300, servers[0], new DistributionCriteria(Shares: new Dictionary<string, int> { [servers[2]] = 100 }, FreePoolReserve: 200));
+        var adopter = _pool.Server(servers[2], code);
+
+        // 200 clients of a server that is gone, all at once: 100 fit the adopter's room, 100 must be borrowed.
+        var adopted = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            adopter.Update(new LeaseUpdate($"fo-{i}", $"client-{i}", 1, "crashed-server"))));
+        Assert.All(adopted, l => Assert.Equal(servers[2], l.ServerId));
+
+        var (distribution, views) = await Invariants.CheckAsync(_pool, code);
+        var view = views.Single(v => v.ServerId == servers[2]);
+        Assert.Equal(200, view.Leases.Count);
+        Assert.Equal(200, view.InUse);
+        Assert.Equal(300, distribution.Servers.Sum(s => s.Allocated) + distribution.FreePool);
+        Assert.InRange(view.AdoptionCalls, 1, 50);
+
+        // The leader knows every adoption: a late heartbeat of the same lease at another server is a new adoption there.
+        var moved = await _pool.Server(servers[1], code).Update(new LeaseUpdate("fo-7", "client-7", 1, servers[2]));
+        Assert.Equal(servers[1], moved.ServerId);
+        await WaitAsync.UntilAsync(async () => (await adopter.GetView()).Leases.All(l => l.LeaseId != "fo-7"), "the adopter drops the lease adopted again elsewhere");
+        var (_, after) = await Invariants.CheckAsync(_pool, code);
+        Assert.Equal(200, after.Sum(v => v.InUse));
+    }
+
+    [Fact]
     [Trait("Claim", "15")]
     [Trait("Claim", "29")]
     public async Task Fail_over_borrowing_is_denied_only_when_no_server_has_an_unused_allocation()
