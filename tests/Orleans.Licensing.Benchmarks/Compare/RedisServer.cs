@@ -20,11 +20,18 @@ internal sealed class RedisServer : IAsyncDisposable
 
     public string Description { get; }
 
-    /// <summary>The server, or null (and why) when redis-server is not installed.</summary>
+    private static readonly string[] Binaries = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
+
+    /// <summary>The server, or null (and why) when redis-server is not installed and could not be installed.</summary>
     public static async Task<(RedisServer? Server, string? Missing)> StartAsync()
     {
-        var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
-        if (binary is null) return (null, "redis-server is not installed (Debian: apt-get install -y redis-server)");
+        var binary = Binaries.FirstOrDefault(File.Exists);
+        if (binary is null)
+        {
+            var installed = await InstallAsync();
+            binary = Binaries.FirstOrDefault(File.Exists);
+            if (binary is null) return (null, $"redis-server is not installed and `apt-get install -y redis-server` failed: {installed}");
+        }
 
         var port = Ports.Free();
         var directory = Directory.CreateTempSubdirectory("licensing-bench-redis-").FullName;
@@ -71,6 +78,36 @@ internal sealed class RedisServer : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>A fresh machine (Debian) has no redis-server: install the distribution's package, as CI installs PostgreSQL.</summary>
+    private static async Task<string> InstallAsync()
+    {
+        Console.WriteLine("   redis-server is not installed: apt-get install -y redis-server ...");
+        var output = new System.Text.StringBuilder();
+        foreach (var args in new[] { "update -q", "install -y -q redis-server" })
+        {
+            var start = new ProcessStartInfo("apt-get", args) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+            try
+            {
+                using var process = Process.Start(start)!;
+                var stdout = process.StandardOutput.ReadToEndAsync();
+                var stderr = process.StandardError.ReadToEndAsync();
+                await process.WaitForExitAsync();
+                output.Append(await stderr);
+                if (process.ExitCode != 0) return $"apt-get {args} exited with {process.ExitCode}: {Tail(output.ToString())}";
+                _ = await stdout;
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                return $"apt-get could not be started: {e.Message}";
+            }
+        }
+
+        return "installed";
+    }
+
+    private static string Tail(string text) => text.Length <= 300 ? text.Trim() : text[^300..].Trim();
 
     public async ValueTask DisposeAsync()
     {
