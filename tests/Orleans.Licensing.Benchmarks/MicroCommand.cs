@@ -9,8 +9,8 @@ using Orleans.Serialization;
 namespace Orleans.Licensing.Benchmarks;
 
 /// <summary>
-/// `micro [BenchmarkDotNet arguments]`: BenchmarkDotNet micro-benchmarks of the CPU work behind one commit of a
-/// ServerGrain (serializing its record and one lease page), in process (no separate build).
+/// `micro [BenchmarkDotNet arguments]`: BenchmarkDotNet micro-benchmarks of the hot path, in process (no separate
+/// build): a ServerGrain checkout → check-in pair, one journal write, and serializing a record and a lease page.
 /// </summary>
 internal static class MicroCommand
 {
@@ -19,7 +19,7 @@ internal static class MicroCommand
         var config = ManualConfig.CreateMinimumViable()
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(CommitSerializationBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(ServerGrainCheckoutBenchmarks), typeof(JournalAppendBenchmarks), typeof(CommitSerializationBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 }
