@@ -18,19 +18,26 @@ public sealed class CatalogGrain(
     private readonly HashSet<string> _unwritten = new(StringComparer.Ordinal);
     private GroupCommit? _commit;
 
+    // The codes this grain changes; storage is given a copy: the provider may serialize on another thread after its
+    // first await, while another Add changes the set (measured: "Destination array is not long enough" at 94,000 codes).
+    private SortedSet<string>? _codes;
+
+    private SortedSet<string> Codes => _codes ??= new SortedSet<string>(catalog.State.Codes, StringComparer.Ordinal);
+
     async Task ICatalogGrain.Add(string code)
     {
-        if (!catalog.State.Codes.Add(code) && !_unwritten.Contains(code)) return;
+        if (!Codes.Add(code) && !_unwritten.Contains(code)) return;
         _unwritten.Add(code);
         _commit ??= new GroupCommit(WriteAsync);
         await _commit.CommitAsync();
     }
 
-    Task<IReadOnlyList<string>> ICatalogGrain.GetCodes() => Task.FromResult<IReadOnlyList<string>>([.. catalog.State.Codes]);
+    Task<IReadOnlyList<string>> ICatalogGrain.GetCodes() => Task.FromResult<IReadOnlyList<string>>([.. Codes]);
 
     private async Task WriteAsync()
     {
         var covered = _unwritten.ToList();
+        catalog.State = new CatalogState { Codes = new SortedSet<string>(Codes, StringComparer.Ordinal) };
         await catalog.WriteStateAsync();
         _unwritten.ExceptWith(covered);
     }

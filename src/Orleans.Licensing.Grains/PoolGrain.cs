@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Placement;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Orleans.Licensing;
@@ -17,6 +18,7 @@ public sealed partial class PoolGrain(
     IClusterMembershipService membership,
     IServiceProvider services,
     IOptions<LicensingOptions> options,
+    DeepCopier<PoolState> copier,
     ILogger<PoolGrain> logger) : Grain, IPoolGrain
 {
     private const int RecentBorrowsKept = 512;
@@ -33,12 +35,16 @@ public sealed partial class PoolGrain(
     // declared dead yet does not hold up every borrow behind a timeout.
     private readonly Dictionary<string, DateTimeOffset> _unresponsive = new(StringComparer.Ordinal);
 
-    private PoolState S => state.State;
+    // The state this grain changes; storage is given a copy of it (see CommitAndSyncAsync).
+    private PoolState _live = null!;
+
+    private PoolState S => _live;
     private string Code => this.GetPrimaryKeyString();
     private string LeaderServerId => silo.Name;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _live = state.State;
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
         _committedVersion = S.Version;
         if (S.License is null) return;
@@ -484,6 +490,9 @@ public sealed partial class PoolGrain(
         S.Version++;
         try
         {
+            // The provider may serialize on another thread after its first await, while an interleaved Rejoin changes
+            // a share: it writes a copy taken now, on this grain's turn.
+            state.State = copier.Copy(_live);
             await state.WriteStateAsync();
         }
         catch (Exception e)

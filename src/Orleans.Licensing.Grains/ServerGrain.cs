@@ -37,6 +37,8 @@ public sealed partial class ServerGrain(
     private DateTimeOffset _nextSyncCheck;
     private Exception? _broken;
     private bool _compactAll;
+    private IGrainTimer _sweep = null!;
+    private bool _sweepIdle;
 
     private ServerRecord Record => _record;
     private int Room => Record.Allocated - _leases.InUse;
@@ -68,7 +70,7 @@ public sealed partial class ServerGrain(
             LogOverAllocated(_serverId, _code, _leases.InUse, Record.Allocated);
         }
 
-        this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(_options.SweepInterval, _options.SweepInterval) { Interleave = true });
+        _sweep = this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(_options.SweepInterval, _options.SweepInterval) { Interleave = true });
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -108,6 +110,7 @@ public sealed partial class ServerGrain(
 
         var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, DateTimeOffset.UtcNow + _options.LeaseTtl);
         _leases.Put(lease);
+        WakeSweep();
         BorrowEarlyIfAboveThreshold();
         await CommitAsync();
         return new CheckoutResult(ToLease(lease), null);
@@ -146,6 +149,7 @@ public sealed partial class ServerGrain(
 
         var adopted = new LeaseRecord(update.LeaseId, update.ClientId, update.Count, adoption.ExpiresAt);
         _leases.Put(adopted);
+        WakeSweep();
         LogAdopted(_serverId, update.LeaseId, update.ServerId, update.Count);
         BorrowEarlyIfAboveThreshold();
         await CommitAsync();
@@ -364,6 +368,22 @@ public sealed partial class ServerGrain(
             _reportedInUse = _leases.InUse;
             await Leader.ReportUsage(_serverId, _leases.InUse);
         }
+
+        // A server with no leases has nothing to expire or report, and a sync it missed can only leave it with fewer
+        // allocations than the leader counts (every decrease is its own give-up): it sleeps until its next lease. A
+        // pool of 100,000 codes otherwise wakes 300,000 idle grains every few seconds.
+        if (_leases.Count == 0 && (_reportedInUse == 0 || Record.License is null))
+        {
+            _sweep.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _sweepIdle = true;
+        }
+    }
+
+    private void WakeSweep()
+    {
+        if (!_sweepIdle) return;
+        _sweepIdle = false;
+        _sweep.Change(_options.SweepInterval, _options.SweepInterval);
     }
 
     private int RemoveExpired()
