@@ -500,8 +500,7 @@ public sealed partial class PoolGrain(
             // InconsistentStateException means another activation wrote: ours is stale. Never swallow it.
             LogWriteFailed(e, Code);
             DeactivateOnIdle();
-            if (StorageFailure.ForCaller(e) is var failure && failure != e) throw failure;
-            throw;
+            StorageFailure.Throw(e);
         }
 
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);

@@ -406,8 +406,7 @@ public sealed partial class ServerGrain(
             // What is in memory may now differ from storage (a stale activation, or a failed write): start over from storage.
             _broken ??= e;
             DeactivateOnIdle();
-            if (StorageFailure.ForCaller(e) is var failure && failure != e) throw failure;
-            throw;
+            StorageFailure.Throw(e);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.ExceptionServices;
 using Orleans.Storage;
 
 namespace Orleans.Licensing;
@@ -9,9 +11,11 @@ namespace Orleans.Licensing;
 /// </summary>
 internal static class StorageFailure
 {
-    public static Exception ForCaller(Exception e) => e switch
+    /// <summary>Throws what a caller should hear of a failed write: the exception itself (with its stack) or "unavailable".</summary>
+    [DoesNotReturn]
+    public static void Throw(Exception e)
     {
-        InconsistentStateException or LicensingException => e,
-        _ => new LicensingException(LicensingErrors.Unavailable, $"The license store failed: {e.GetType().Name}: {e.Message}"),
-    };
+        if (e is InconsistentStateException or LicensingException) ExceptionDispatchInfo.Throw(e);
+        throw new LicensingException(LicensingErrors.Unavailable, $"The license store failed: {e.GetType().Name}: {e.Message}");
+    }
 }

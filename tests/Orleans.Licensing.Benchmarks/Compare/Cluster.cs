@@ -63,6 +63,22 @@ internal sealed class Cluster : IAsyncDisposable
 
     public IGrainFactory Grains(int index) => Silos[index].Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>
+    /// One checkout by <paramref name="client"/> at the ServerGrain of <paramref name="server"/>, called from that
+    /// server's silo as its REST layer does; returns the check-in, or null when denied.
+    /// </summary>
+    public async Task<Func<Task>?> CheckoutAtAsync(int server, int client, string code)
+    {
+        var grain = Grains(server).GetServerGrain(ServerId(server), code);
+        var leaseId = Guid.NewGuid().ToString("N");
+        var result = await grain.Checkout(new CheckoutRequest(leaseId, $"client-{client}", 1));
+        if (!result.Granted) return null;
+        return async () =>
+        {
+            if (!await grain.Checkin(leaseId)) throw new InvalidOperationException($"lease {leaseId} was not checked in");
+        };
+    }
+
     /// <param name="configure">More silo configuration (e.g. LicensingOptions of the scale command); null for compare's defaults.</param>
     public static async Task<Cluster> StartAsync(string connectionString, int servers, Action<ISiloBuilder>? configure = null)
     {
@@ -164,18 +180,8 @@ internal sealed class OursGrains(Cluster cluster) : Contender
         }
     }
 
-    public override async Task<Func<Task>?> CheckoutAsync(int client, string code)
-    {
-        var server = client % cluster.Silos.Count;
-        var grain = cluster.Grains(server).GetServerGrain(Cluster.ServerId(server), code);
-        var leaseId = Guid.NewGuid().ToString("N");
-        var result = await grain.Checkout(new CheckoutRequest(leaseId, $"client-{client}", 1));
-        if (!result.Granted) return null;
-        return async () =>
-        {
-            if (!await grain.Checkin(leaseId)) throw new InvalidOperationException($"lease {leaseId} was not checked in");
-        };
-    }
+    public override Task<Func<Task>?> CheckoutAsync(int client, string code) =>
+        cluster.CheckoutAtAsync(client % cluster.Silos.Count, client, code);
 }
 
 /// <summary>The single-grain coordinator: every checkout of a code goes to one grain, from the client's server's silo.</summary>

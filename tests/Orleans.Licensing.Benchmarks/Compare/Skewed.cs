@@ -42,18 +42,7 @@ internal sealed class OursSkewed(Cluster cluster, int clients, double busyShare)
         _serverOf = [.. Enumerable.Range(0, clients).Select(c => c < BusyClients ? busy : others[(c - BusyClients) % others.Count])];
     }
 
-    public override async Task<Func<Task>?> CheckoutAsync(int client, string code)
-    {
-        var server = _serverOf[client];
-        var grain = cluster.Grains(server).GetServerGrain(Cluster.ServerId(server), code);
-        var leaseId = Guid.NewGuid().ToString("N");
-        var result = await grain.Checkout(new CheckoutRequest(leaseId, $"client-{client}", 1));
-        if (!result.Granted) return null;
-        return async () =>
-        {
-            if (!await grain.Checkin(leaseId)) throw new InvalidOperationException($"lease {leaseId} was not checked in");
-        };
-    }
+    public override Task<Func<Task>?> CheckoutAsync(int client, string code) => cluster.CheckoutAtAsync(_serverOf[client], client, code);
 
     /// <summary>The leader's distribution (after the run): allocations per server and the free pool.</summary>
     public async Task<Distribution?> DistributionAsync(string code) => await cluster.Grains(0).GetGrain<IPoolGrain>(code).GetDistribution();
