@@ -25,7 +25,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
                 Thresholds: new Dictionary<string, double> { ["pg-b"] = 0.5 })));
         await Admin.AddLicenseAsync(new AddLicenseRequest(even, "Viewer", 6));
 
-        // Bare leases (no background renewal), so nothing but the restart can change them.
+        // Bare leases (no background renewal) and no re-distribution (the fixture), so nothing but the restart can change them.
         var leases = new List<(LeaseInfo Lease, ServerProcess Server)>();
         async Task CheckoutAt(string serverId, string code, int count)
         {
