@@ -55,7 +55,15 @@ public sealed partial class ServerGrain(
         }
 
         var storage = services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
-        (_record, _leases, _journal) = await ServerJournal.LoadAsync(storage, this.GetGrainId(), _options);
+        try
+        {
+            (_record, _leases, _journal) = await ServerJournal.LoadAsync(storage, this.GetGrainId(), _options);
+        }
+        catch (Exception e)
+        {
+            StorageFailure.Throw(e);
+        }
+
         _commit = new GroupCommit(WriteAsync);
         _adoptions = new AdoptionBatch(ReportAdoptionsAsync);
 
@@ -64,7 +72,18 @@ public sealed partial class ServerGrain(
         if (sync is not null) Apply(sync, rejoining: true);
         _nextSyncCheck = DateTimeOffset.UtcNow + _options.SyncCheckInterval;
         var expired = RemoveExpired();
-        if (expired > 0 || _leases.IsDirty) await _commit.CommitAsync();
+        if (expired > 0 || _leases.IsDirty)
+        {
+            try
+            {
+                await _commit.CommitAsync();
+            }
+            catch (Exception e)
+            {
+                StorageFailure.Throw(e);
+            }
+        }
+
         if (_leases.InUse > Record.Allocated)
         {
             LogOverAllocated(_serverId, _code, _leases.InUse, Record.Allocated);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Orleans.Licensing.Tests.Infrastructure;
 
 /// <summary>One cluster of three license servers shared by an xunit collection; each test uses fresh license codes.</summary>
@@ -65,4 +67,43 @@ public sealed class RandomizedFixture() : ClusterFixture(ShortLeases(LeaseTtl))
 public sealed class RandomizedCollection : ICollectionFixture<RandomizedFixture>
 {
     public const string Name = "randomized";
+}
+
+/// <summary>
+/// Re-distribution on, with a period far longer than a test: what a test sees is the early re-distribution the leader
+/// schedules when a server rejoins below its base share, never the periodic one.
+/// </summary>
+public sealed class RejoinFixture() : ClusterFixture(o =>
+{
+    o.LeaseTtl = TimeSpan.FromMinutes(5);
+    o.RedistributeInterval = TimeSpan.FromHours(1);
+});
+
+[CollectionDefinition(Name)]
+public sealed class RejoinCollection : ICollectionFixture<RejoinFixture>
+{
+    public const string Name = "rejoin";
+}
+
+/// <summary>One license server whose store can be made to fail (<see cref="FailingStorage"/>).</summary>
+public sealed class FailingStoreFixture : IAsyncLifetime
+{
+    public PoolCluster Pool { get; } = new(1, o =>
+    {
+        o.LeaseTtl = TimeSpan.FromMinutes(5);
+        o.RedistributeInterval = TimeSpan.Zero;
+    }, FailingStorage.Decorate);
+
+    public FailingStorage Storage => (FailingStorage)Pool.Service<IServiceProvider>(Pool.ServerIds[0])
+        .GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(LicensingOptions.StorageName);
+
+    public Task InitializeAsync() => Pool.StartAsync();
+
+    public Task DisposeAsync() => Pool.DisposeAsync().AsTask();
+}
+
+[CollectionDefinition(Name)]
+public sealed class FailingStoreCollection : ICollectionFixture<FailingStoreFixture>
+{
+    public const string Name = "failing-store";
 }

@@ -12,7 +12,7 @@ public sealed class PoolCluster : IAsyncDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "licensing-tests", Guid.NewGuid().ToString("N"));
 
-    public PoolCluster(int silos, Action<LicensingOptions> configure)
+    public PoolCluster(int silos, Action<LicensingOptions> configure, Action<ISiloBuilder>? configureSilo = null)
     {
         Directory.CreateDirectory(_directory);
         var builder = new InProcessTestClusterBuilder((short)silos);
@@ -21,6 +21,7 @@ public sealed class PoolCluster : IAsyncDisposable
         {
             TestStorage.Configure(silo, _directory);
             silo.AddLicensing(configure);
+            configureSilo?.Invoke(silo);
             // A call stuck on a silo that just died fails in 15 s, not the default 30 (kills are awaited before the next step).
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15));
             silo.Configure<ClusterMembershipOptions>(o =>

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+
+namespace Orleans.Licensing.Tests.Infrastructure;
+
+/// <summary>
+/// The silo's real grain storage (SQLite or PostgreSQL), with a switch that makes every write fail the way a store
+/// that went away fails: with the store's own exception, before anything is written.
+/// </summary>
+public sealed class FailingStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+{
+    private volatile bool _failWrites;
+
+    public bool FailWrites
+    {
+        get => _failWrites;
+        set => _failWrites = value;
+    }
+
+    public int FailedWrites;
+
+    /// <summary>Wraps the storage named <see cref="LicensingOptions.StorageName"/> that is registered already.</summary>
+    public static void Decorate(ISiloBuilder silo)
+    {
+        var registered = silo.Services.Last(d => d.ServiceType == typeof(IGrainStorage) && Equals(d.ServiceKey, LicensingOptions.StorageName));
+        silo.Services.Remove(registered);
+        silo.Services.AddKeyedSingleton(LicensingOptions.StorageName, (sp, key) => new FailingStorage(
+            registered.KeyedImplementationFactory is { } factory ? (IGrainStorage)factory(sp, key) : (IGrainStorage)registered.KeyedImplementationInstance!));
+        silo.Services.AddKeyedSingleton<IGrainStorage>(LicensingOptions.StorageName, (sp, key) => sp.GetRequiredKeyedService<FailingStorage>(key));
+    }
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        Fail() ?? inner.WriteStateAsync(stateName, grainId, grainState);
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        Fail() ?? inner.ClearStateAsync(stateName, grainId, grainState);
+
+    public void Participate(ISiloLifecycle lifecycle) => (inner as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
+
+    private Task? Fail()
+    {
+        if (!_failWrites) return null;
+        Interlocked.Increment(ref FailedWrites);
+        return Task.FromException(new IOException("The license store is unreachable (injected by the test)."));
+    }
+}
