@@ -3,13 +3,16 @@ using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Serialization;
+using Microsoft.Extensions.Options;
+using Orleans.Licensing.Storage;
 using Orleans.Storage;
 
 namespace Orleans.Licensing;
 
 /// <summary>
-/// Runs the license pool on PostgreSQL through Orleans' ADO.NET providers. The database must hold the schema of the
-/// repository's <c>sql/</c> folder (applied as a deployment step, not at silo start).
+/// Runs the license pool on PostgreSQL: silo membership through Orleans' ADO.NET clustering, grain state in our own
+/// table. The database must hold the schema of the repository's <c>sql/</c> folder (applied as a deployment step, not
+/// at silo start).
 /// </summary>
 public static class PostgresLicensingExtensions
 {
@@ -32,21 +35,19 @@ public static class PostgresLicensingExtensions
     }
 
     /// <summary>
-    /// The grain storage named <see cref="LicensingOptions.StorageName"/> in PostgreSQL (table OrleansStorage).
-    /// States are written with Orleans' own binary serializer, not the provider's default JSON: the state types are
-    /// Orleans <c>[GenerateSerializer]</c> types whose version tolerance comes from their <c>[Id]</c>s, and the
-    /// embedded SQLite store writes the same bytes.
+    /// The grain storage named <see cref="LicensingOptions.StorageName"/> in PostgreSQL: <see cref="PostgresGrainStorage"/>
+    /// on the table of sql/030 (not Orleans' ADO.NET provider, which spends a transaction on every write: see the
+    /// README). States are written with Orleans' own binary serializer, as in the embedded SQLite store: the state types
+    /// are Orleans <c>[GenerateSerializer]</c> types whose version tolerance comes from their <c>[Id]</c>s.
     /// </summary>
     public static ISiloBuilder AddLicensingPostgresStorage(this ISiloBuilder builder, string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return builder.AddAdoNetGrainStorage(LicensingOptions.StorageName, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
-            options.Configure<Serializer>((o, serializer) =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = Tuned(connectionString);
-                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-            }));
+        builder.Services.AddKeyedSingleton<IGrainStorage>(LicensingOptions.StorageName, (services, _) => new PostgresGrainStorage(
+            Tuned(connectionString),
+            services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            services.GetRequiredService<Serializer>()));
+        return builder;
     }
 
     /// <summary>ADO.NET clustering for an Orleans client (for example an ASP.NET frontend calling grains directly).</summary>

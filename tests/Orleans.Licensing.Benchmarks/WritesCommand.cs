@@ -1,6 +1,6 @@
-// Measures what one ServerGrain-state-sized write costs on PostgreSQL through Orleans' ADO.NET grain storage and on the
+// Measures what one ServerGrain-state-sized write costs on PostgreSQL (PostgresGrainStorage, the production wiring) and on the
 // embedded SQLite store, and
-// checks the production wiring end to end on the way: two silos with UseLicensingPostgres (ADO.NET clustering and
+// checks the production wiring end to end on the way: two silos with UseLicensingPostgres (ADO.NET clustering, our
 // storage) find each other through the membership table, a client finds them through the gateway query, and a
 // checkout is granted. Not a test: run it by hand, in Release, on an otherwise idle machine.
 //
@@ -104,7 +104,7 @@ internal static class WritesCommand
         var sqlitePath = Path.Combine(Path.GetTempPath(), $"licensing-bench-{Guid.NewGuid():N}.db");
         foreach (var (label, store) in new (string, IGrainStorage)[]
         {
-            ("PostgreSQL through the ADO.NET provider", storage),
+            ("PostgreSQL (PostgresGrainStorage)", storage),
             ("the embedded SQLite store", new Orleans.Licensing.Storage.SqliteGrainStorage(sqlitePath, serializer)),
         })
         {

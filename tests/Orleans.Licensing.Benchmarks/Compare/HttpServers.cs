@@ -216,7 +216,7 @@ internal sealed class HttpServers : Contender
         await connection.OpenAsync();
         foreach (var sql in new[]
                  {
-                     "DELETE FROM OrleansStorage WHERE ServiceId = $1",
+                     "DELETE FROM licensing_grain_state WHERE service_id = $1",
                      "DELETE FROM OrleansMembershipTable WHERE DeploymentId = $1",
                      "DELETE FROM OrleansMembershipVersionTable WHERE DeploymentId = $1",
                  })

@@ -33,7 +33,7 @@ internal static class Postgres
 
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var check = new NpgsqlCommand("SELECT count(*) FROM pg_tables WHERE tablename IN ('orleansquery', 'orleansstorage', 'orleansmembershiptable')", connection);
+        await using var check = new NpgsqlCommand("SELECT count(*) FROM pg_tables WHERE tablename IN ('orleansquery', 'licensing_grain_state', 'orleansmembershiptable')", connection);
         if ((long)(await check.ExecuteScalarAsync())! == 3) return;
 
         var sql = Path.Combine(RepositoryRoot(), "sql");

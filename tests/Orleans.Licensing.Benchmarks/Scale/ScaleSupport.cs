@@ -187,7 +187,7 @@ internal sealed record StorageUse(long Rows, long PayloadBytes, long TableBytes,
         await connection.OpenAsync();
         var byState = new Dictionary<string, (long, long)>();
         await using (var command = new NpgsqlCommand(
-                         "SELECT regexp_replace(graintypestring, '-[0-9]+$', '-N'), count(*), coalesce(sum(length(payloadbinary)), 0)::bigint FROM orleansstorage WHERE serviceid = $1 GROUP BY 1 ORDER BY 1",
+                         "SELECT regexp_replace(state_name, '-[0-9]+$', '-N'), count(*), coalesce(sum(length(payload)), 0)::bigint FROM licensing_grain_state WHERE service_id = $1 GROUP BY 1 ORDER BY 1",
                          connection))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = serviceId });
@@ -195,7 +195,7 @@ internal sealed record StorageUse(long Rows, long PayloadBytes, long TableBytes,
             while (await reader.ReadAsync()) byState[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
         }
 
-        await using var size = new NpgsqlCommand("SELECT pg_total_relation_size('orleansstorage')", connection);
+        await using var size = new NpgsqlCommand("SELECT pg_total_relation_size('licensing_grain_state')", connection);
         var table = (long)(await size.ExecuteScalarAsync())!;
         return new StorageUse(byState.Values.Sum(v => v.Item1), byState.Values.Sum(v => v.Item2), table, byState);
     }

@@ -23,7 +23,7 @@ public static class PostgresRows
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansStorage WHERE ServiceId = @s", connection);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM licensing_grain_state WHERE service_id = @s", connection);
         command.Parameters.AddWithValue("s", serviceId);
         return (long)(await command.ExecuteScalarAsync())!;
     }
@@ -35,7 +35,7 @@ public static class PostgresRows
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "DELETE FROM OrleansMembershipTable WHERE DeploymentId = @d; DELETE FROM OrleansMembershipVersionTable WHERE DeploymentId = @d; " +
-            "DELETE FROM OrleansStorage WHERE ServiceId = @s;", connection);
+            "DELETE FROM licensing_grain_state WHERE service_id = @s;", connection);
         command.Parameters.AddWithValue("d", clusterId);
         command.Parameters.AddWithValue("s", serviceId);
         await command.ExecuteNonQueryAsync();

@@ -7,7 +7,7 @@ namespace Orleans.Licensing.Tests.Infrastructure;
 /// The silo's real grain storage (SQLite or PostgreSQL), with a switch that makes every write fail the way a store
 /// that went away fails: with the store's own exception, before anything is written.
 /// </summary>
-public sealed class FailingStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+public sealed class FailingStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
     private volatile bool _failWrites;
 
@@ -38,6 +38,8 @@ public sealed class FailingStorage(IGrainStorage inner) : IGrainStorage, ILifecy
         Fail() ?? inner.ClearStateAsync(stateName, grainId, grainState);
 
     public void Participate(ISiloLifecycle lifecycle) => (inner as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
+
+    public ValueTask DisposeAsync() => inner is IAsyncDisposable disposable ? disposable.DisposeAsync() : ValueTask.CompletedTask;
 
     private Task? Fail()
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Licensing.Storage;
 using Orleans.Storage;
 
 namespace Orleans.Licensing.Tests.Infrastructure;
@@ -17,9 +18,10 @@ public sealed class PostgresStorageFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// What the grains rely on from the ADO.NET provider over our sql/ scripts: records per state name ("server",
-/// "leases-N", read and written through <see cref="IGrainStorage"/> directly), int versions as ETags, and
-/// <see cref="InconsistentStateException"/> on every stale write or clear, never a silent overwrite.
+/// What the grains rely on from <see cref="PostgresGrainStorage"/> over our sql/ scripts: records per state name
+/// ("server", "leases-N", read and written through <see cref="IGrainStorage"/> directly), int versions as ETags,
+/// <see cref="InconsistentStateException"/> on every stale write or clear, never a silent overwrite, also when the
+/// write shares its batch with other grains' writes.
 /// </summary>
 [Trait("Category", "Postgres")]
 public sealed class PostgresStorageTests(PostgresStorageFixture fixture) : IClassFixture<PostgresStorageFixture>
@@ -39,10 +41,58 @@ public sealed class PostgresStorageTests(PostgresStorageFixture fixture) : IClas
     };
 
     [PostgresFact]
-    public void The_silos_use_the_ado_net_provider_with_the_orleans_binary_serializer()
+    public async Task The_silos_use_the_batching_provider_and_concurrent_writes_of_many_grains_share_batches()
     {
-        var storage = Assert.IsType<AdoNetGrainStorage>(Storage);
-        Assert.IsType<OrleansGrainStorageSerializer>(storage.Serializer);
+        var storage = Assert.IsType<PostgresGrainStorage>(Storage);
+        var grains = Enumerable.Range(0, 64).Select(_ => NewServerGrainId()).ToList();
+        var before = storage.Sent;
+
+        // 64 grains write at once, 3 times each (each waits for its own previous write, as a grain does).
+        await Task.WhenAll(grains.Select(async grainId =>
+        {
+            var state = new GrainState<LeasePage>(Page(("a", 1)));
+            for (var i = 0; i < 3; i++)
+            {
+                state.State = Page(("a", 1 + i));
+                await Storage.WriteStateAsync("journal-0", grainId, state);
+            }
+
+            Assert.Equal("3", state.ETag);
+        }));
+
+        var after = storage.Sent;
+        Assert.Equal(64 * 3, after.Writes - before.Writes);
+        Assert.True(after.Batches - before.Batches < 64 * 3, $"{after.Batches - before.Batches} batches for {64 * 3} writes: none shared");
+        foreach (var grainId in grains)
+        {
+            var read = new GrainState<LeasePage>(new LeasePage());
+            await Storage.ReadStateAsync("journal-0", grainId, read);
+            Assert.Equal(("3", 3), (read.ETag, read.State!.Leases["a"].Count));
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_stale_write_fails_alone_among_concurrent_writes_of_other_grains()
+    {
+        var stale = NewServerGrainId();
+        var staleState = new GrainState<LeasePage>(Page(("s", 1)));
+        await Storage.WriteStateAsync("server", stale, staleState);
+        var winner = new GrainState<LeasePage>(Page(("w", 1)), staleState.ETag) { RecordExists = true };
+        await Storage.WriteStateAsync("server", stale, winner);
+
+        // The stale write goes out among 20 good ones of other grains (in the same batches, mostly): only it fails.
+        var others = Enumerable.Range(0, 20).Select(_ => (Id: NewServerGrainId(), State: new GrainState<LeasePage>(Page(("o", 2))))).ToList();
+        var writes = others.Select(o => Capture(() => Storage.WriteStateAsync("server", o.Id, o.State))).ToList();
+        var staleWrite = Capture(() => Storage.WriteStateAsync("server", stale, staleState));
+        await Task.WhenAll(writes.Append(staleWrite));
+
+        Assert.IsType<InconsistentStateException>(await staleWrite);
+        Assert.All(writes, w => Assert.Null(w.Result));
+        Assert.All(others, o => Assert.Equal("1", o.State.ETag));
+        var read = new GrainState<LeasePage>(new LeasePage());
+        await Storage.ReadStateAsync("server", stale, read);
+        Assert.Equal("2", read.ETag);
+        Assert.Equal(["w"], read.State!.Leases.Keys);
     }
 
     [PostgresFact]
@@ -90,9 +140,9 @@ public sealed class PostgresStorageTests(PostgresStorageFixture fixture) : IClas
         await using var connection = new NpgsqlConnection(TestStorage.PostgresConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT GrainTypeString, Version FROM OrleansStorage WHERE ServiceId = @s AND GrainIdExtensionString = @k ORDER BY 1", connection);
+            "SELECT state_name, version FROM licensing_grain_state WHERE service_id = @s AND grain_id = @g ORDER BY 1", connection);
         command.Parameters.AddWithValue("s", ServiceId);
-        command.Parameters.AddWithValue("k", grainId.Key.ToString()!);
+        command.Parameters.AddWithValue("g", grainId.ToString());
         var rows = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())
         {

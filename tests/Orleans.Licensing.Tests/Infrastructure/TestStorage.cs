@@ -5,9 +5,9 @@ namespace Orleans.Licensing.Tests.Infrastructure;
 
 /// <summary>
 /// The grain storage every silo of a test cluster shares. By default the embedded SQLite store in a temporary folder;
-/// when <see cref="PostgresVariable"/> holds a connection string, PostgreSQL through Orleans' ADO.NET provider, set up
+/// when <see cref="PostgresVariable"/> holds a connection string, PostgreSQL (<see cref="PostgresGrainStorage"/>), set up
 /// exactly as production sets it up (<see cref="PostgresLicensingExtensions.AddLicensingPostgresStorage"/>). The
-/// database must hold the schema of sql/. Each test cluster has a fresh ServiceId (a Guid), and ADO.NET records are
+/// database must hold the schema of sql/. Each test cluster has a fresh ServiceId (a Guid), and PostgreSQL records are
 /// keyed by ServiceId, so clusters never see each other's state.
 /// </summary>
 public static class TestStorage
