@@ -18,7 +18,7 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
     private const string ReadSql =
         "SELECT version, payload FROM licensing_grain_state WHERE service_id = $1 AND grain_id = $2 AND state_name = $3";
 
-    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _connectionString;
     private readonly string _serviceId;
     private readonly Serializer _serializer;
     private readonly PostgresWriteBatcher _writes;
@@ -26,10 +26,12 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
     public PostgresGrainStorage(string connectionString, string serviceId, Serializer serializer, int maxBatch = 128, int concurrentBatches = 2)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceId);
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        // Npgsql's pool for this connection string, shared with ADO.NET clustering (and the other silos of a process):
+        // a pool of its own would double the connections a server may hold open.
+        _connectionString = connectionString;
         _serviceId = serviceId;
         _serializer = serializer;
-        _writes = new PostgresWriteBatcher(_dataSource, serviceId, maxBatch, concurrentBatches);
+        _writes = new PostgresWriteBatcher(connectionString, serviceId, maxBatch, concurrentBatches);
     }
 
     /// <summary>Write batches sent and the writes in them, since start (what group commit across grains saved).</summary>
@@ -37,13 +39,10 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        await using var command = _dataSource.CreateCommand(ReadSql);
-        AddKey(command.Parameters, grainId, stateName);
-        await using var reader = await command.ExecuteReaderAsync();
-        var stored = await reader.ReadAsync();
-        grainState.ETag = stored ? Tag(reader.GetInt32(0)) : null;
-        grainState.RecordExists = stored && !reader.IsDBNull(1);
-        grainState.State = grainState.RecordExists ? _serializer.Deserialize<T>(reader.GetFieldValue<byte[]>(1)) : Activator.CreateInstance<T>();
+        var row = await ReadRowAsync(grainId, stateName);
+        grainState.ETag = row is { } stored ? Tag(stored.Version) : null;
+        grainState.RecordExists = row?.Payload is not null;
+        grainState.State = row?.Payload is { } payload ? _serializer.Deserialize<T>(payload) : Activator.CreateInstance<T>();
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -76,27 +75,27 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         grainState.State = Activator.CreateInstance<T>();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _writes.DisposeAsync();
-        await _dataSource.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _writes.DisposeAsync();
 
     private async Task<InconsistentStateException> ConflictAsync(string what, GrainId grainId, string stateName, string? expected)
     {
-        await using var command = _dataSource.CreateCommand(ReadSql);
-        AddKey(command.Parameters, grainId, stateName);
-        await using var reader = await command.ExecuteReaderAsync();
-        var stored = await reader.ReadAsync() ? Tag(reader.GetInt32(0)) : "none";
+        var stored = await ReadRowAsync(grainId, stateName) is { } row ? Tag(row.Version) : "none";
         return new InconsistentStateException(
             $"Version conflict {what} {stateName} of {grainId}: expected {expected ?? "no record"}, stored {stored}.", stored, expected ?? "none");
     }
 
-    private void AddKey(NpgsqlParameterCollection parameters, GrainId grainId, string stateName)
+    /// <summary>The stored row: its version, and its payload unless it was cleared. Null when there is no row.</summary>
+    private async Task<(int Version, byte[]? Payload)?> ReadRowAsync(GrainId grainId, string stateName)
     {
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.ToString() });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(ReadSql, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.ToString() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync()) return null;
+        return (reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1));
     }
 
     private static int? Version(string? etag) => etag is null ? null : int.Parse(etag, CultureInfo.InvariantCulture);

@@ -22,7 +22,7 @@ internal sealed class PostgresWriteBatcher : IAsyncDisposable
         "UPDATE licensing_grain_state SET version = version + 1, payload = $4, modified_on = now() " +
         "WHERE service_id = $1 AND grain_id = $2 AND state_name = $3 AND version = $5";
 
-    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _connectionString;
     private readonly string _serviceId;
     private readonly int _maxBatch;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
@@ -30,9 +30,9 @@ internal sealed class PostgresWriteBatcher : IAsyncDisposable
     private long _batches;
     private long _writes;
 
-    public PostgresWriteBatcher(NpgsqlDataSource dataSource, string serviceId, int maxBatch, int concurrentBatches)
+    public PostgresWriteBatcher(string connectionString, string serviceId, int maxBatch, int concurrentBatches)
     {
-        _dataSource = dataSource;
+        _connectionString = connectionString;
         _serviceId = serviceId;
         _maxBatch = maxBatch;
         _writers = [.. Enumerable.Range(0, concurrentBatches).Select(_ => Task.Run(WriteBatchesAsync))];
@@ -78,7 +78,8 @@ internal sealed class PostgresWriteBatcher : IAsyncDisposable
             .ThenBy(i => batch[i].Write.StateName, StringComparer.Ordinal)
             .ToArray();
 
-        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
         await using var command = new NpgsqlBatch(connection);   // one Sync at the end: one implicit transaction
         foreach (var i in order) command.BatchCommands.Add(Command(batch[i].Write));
         await command.ExecuteNonQueryAsync();

@@ -81,7 +81,7 @@ internal static class ManyCodes
         measures.Add(new Measure(Part, "peak RSS of this process", Math.Round(memory.PeakSelfRss / 1048576.0), "MB", $"{n} silos + callers in one process"));
         measures.Add(new Measure(Part, "peak PostgreSQL PSS", Math.Round(memory.PeakStorePss / 1048576.0), "MB", "all postgres processes"));
         measures.Add(new Measure(Part, "storage rows", storage.Rows, "rows", storage.Detail()));
-        measures.Add(new Measure(Part, "storage payload bytes", Math.Round(storage.PayloadBytes / 1048576.0, 1), "MB", "sum(length(payloadbinary)) of this run's ServiceId"));
+        measures.Add(new Measure(Part, "storage payload bytes", Math.Round(storage.PayloadBytes / 1048576.0, 1), "MB", "sum(length(payload)) of this run's ServiceId"));
         var catalog = storage.ByState.FirstOrDefault(kv => kv.Key.Contains("catalog", StringComparison.OrdinalIgnoreCase));
         if (catalog.Key is not null && catalog.Value.Rows > 0)
         {

@@ -98,7 +98,7 @@ internal static class ManyLeases
         measures.Add(new Measure(Part, "RSS after the fill, after a full GC", Math.Round(rssAfterFill / 1048576.0), "MB"));
         measures.Add(new Measure(Part, "peak PostgreSQL PSS", Math.Round(memory.PeakStorePss / 1048576.0), "MB", "all postgres processes"));
         measures.Add(new Measure(Part, "storage rows", storage.Rows, "rows", storage.Detail()));
-        measures.Add(new Measure(Part, "storage payload bytes", Math.Round(storage.PayloadBytes / 1048576.0, 1), "MB", "sum(length(payloadbinary)) of this run's ServiceId"));
+        measures.Add(new Measure(Part, "storage payload bytes", Math.Round(storage.PayloadBytes / 1048576.0, 1), "MB", "sum(length(payload)) of this run's ServiceId"));
         measures.Add(new Measure(Part, "licensing_grain_state table size (whole table, with dead row versions)", Math.Round(storage.TableBytes / 1048576.0, 1), "MB", "pg_total_relation_size, every run on this database"));
 
         measures.AddRange(await ReactivateAsync(grains, grain, fill.Completed));
