@@ -26,7 +26,7 @@ internal static class CompareCommand
         var settings = Parse(args);
         var runId = Guid.NewGuid().ToString("N")[..8];
         Console.WriteLine($"compare ({(settings.Quick ? "quick" : "full")}): seats S={settings.Seats}, concurrent clients C={settings.Clients}, hold {settings.Hold.TotalMilliseconds} ms, "
-            + $"warm-up {settings.Warmup.TotalSeconds} s ({(settings.Warmup + FirstWarmup).TotalSeconds} s for a contender's first workload) then {settings.Duration.TotalSeconds} s measured per contender and workload; "
+            + $"warm-up {settings.Warmup.TotalSeconds} s ({(settings.Warmup + FirstWarmup).TotalSeconds} s for a contender's first workload), longer while tiered compilation is busy (at most {settings.WarmupCap.TotalSeconds} s), then {settings.Duration.TotalSeconds} s measured per contender and workload; "
             + $"workloads: hot (1 code) and spread ({settings.SpreadCodes} codes, client i on code i mod {settings.SpreadCodes}, S seats each)");
 
         await Postgres.EnsureReadyAsync(settings.ConnectionString);
@@ -68,7 +68,7 @@ internal static class CompareCommand
                 }
 
                 results.Add(result);
-                Console.WriteLine($"   {name}: {result.PairsPerSecond:F1} pairs/s, checkout p50 {result.CheckoutP50Ms} ms p99 {result.CheckoutP99Ms} ms, "
+                Console.WriteLine($"   {name}: {result.PairsPerSecond:F1} pairs/s, checkout p50 {result.CheckoutP50Ms} ms p99 {result.CheckoutP99Ms} ms, warm-up {result.WarmupSeconds} s, "
                     + $"denied {result.Denied}, errors {result.Errors}{(result.FirstError is null ? "" : $" (first: {result.FirstError})")}");
             }
         }
@@ -249,6 +249,7 @@ internal static class CompareCommand
             TimeSpan.FromMilliseconds(Int("--hold-ms", 0)),
             Int("--pg-pool", Int("--clients", 64)),
             Value("--connection") ?? Postgres.DefaultConnectionString(),
-            Value("--out"));
+            Value("--out"),
+            TimeSpan.FromSeconds(Int("--warmup-cap", quick ? 40 : 90)));
     }
 }

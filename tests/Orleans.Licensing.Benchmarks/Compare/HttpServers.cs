@@ -30,6 +30,28 @@ internal sealed class HttpServers : Contender
     private HttpServers(string connectionString, string dll, IReadOnlyDictionary<string, string>? extraEnvironment)
     {
         (_connectionString, _dll, _extraEnvironment) = (connectionString, dll, extraEnvironment ?? new Dictionary<string, string>());
+
+        // A run stopped from outside (Ctrl+C, SIGTERM from `timeout`) must not leave server processes behind: they
+        // would load the machine for the next run.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        _onSignal = [.. new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP }.Select(signal => PosixSignalRegistration.Create(signal, _ => KillAll()))];
+    }
+
+    private readonly PosixSignalRegistration[] _onSignal;
+
+    private void KillAll()
+    {
+        foreach (var (process, _) in _servers.ToArray())
+        {
+            try
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone or disposed.
+            }
+        }
     }
 
     /// <summary>ClusterId = ServiceId of the servers' pool: the key of its rows in the grain storage table.</summary>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Orleans.Licensing.Benchmarks.Compare;
 
-internal sealed record Settings(bool Quick, int Seats, int Clients, int SpreadCodes, TimeSpan Warmup, TimeSpan Duration, TimeSpan Hold, int PostgresPool, string ConnectionString, string? Out);
+internal sealed record Settings(bool Quick, int Seats, int Clients, int SpreadCodes, TimeSpan Warmup, TimeSpan Duration, TimeSpan Hold, int PostgresPool, string ConnectionString, string? Out, TimeSpan WarmupCap);
 
 /// <summary>One contender on one workload: the measured window only (warm-up excluded).</summary>
 internal sealed record Result(
@@ -34,7 +34,8 @@ internal sealed record Result(
     double OtherCpuPercent,
     double PostgresWalSyncsPerPair,
     long? WarmupCheckouts = null,
-    long? WarmupLeaderCalls = null);
+    long? WarmupLeaderCalls = null,
+    double? WarmupSeconds = null);
 
 internal static class Runner
 {
@@ -99,7 +100,7 @@ internal static class Runner
 
         var leaderAtStart = contender.LeaderCalls;
         var tasks = Enumerable.Range(0, clients).Select(i => Task.Run(() => ClientAsync(i))).ToArray();
-        await Task.Delay(settings.Warmup);
+        var warmup = await WarmUpAsync(contender, settings);
         var leaderBefore = contender.LeaderCalls;
         Volatile.Write(ref measuring, true);
         Volatile.Write(ref warmingUp, false);
@@ -136,7 +137,61 @@ internal static class Runner
             Math.Round(machineBusy, 1), Math.Round(processPercent, 1), Math.Round(storePercent, 1),
             Math.Round(Math.Max(0, machineBusy - processPercent - storePercent), 1),
             total > 0 ? Math.Round((double)(walSyncsAfter - walSyncsBefore) / total, 2) : double.NaN,
-            warmupCheckouts, leaderBefore - leaderAtStart);
+            warmupCheckouts, leaderBefore - leaderAtStart, Math.Round(warmup.TotalSeconds, 1));
+    }
+
+    /// <summary>
+    /// The warm-up: at least <see cref="Settings.Warmup"/>, then on until tiered compilation has settled in this process
+    /// and in the contender's processes (their JIT threads used under 5 % of a core in the last second), at most
+    /// <see cref="Settings.WarmupCap"/>. Server processes started for a contender otherwise spend a third of the machine
+    /// re-compiling their hot paths for the first ~30 s under load (measured with perf), which measures start-up, not
+    /// the contender.
+    /// </summary>
+    private static async Task<TimeSpan> WarmUpAsync(Contender contender, Settings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(settings.Warmup);
+        int[] processes = [Environment.ProcessId, .. contender.StoreProcesses];
+        var compiled = JitJiffies(processes);
+        while (clock.Elapsed < settings.WarmupCap)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var now = JitJiffies(processes);
+            if (now - compiled <= JiffiesPerSecond / 20) break;
+            compiled = now;
+        }
+
+        return clock.Elapsed;
+    }
+
+    /// <summary>CPU jiffies of the tiered-compilation threads (".NET Tiered Compilation Worker") of the given processes.</summary>
+    internal static long JitJiffies(IEnumerable<int> processes)
+    {
+        long jiffies = 0;
+        foreach (var pid in processes)
+        {
+            try
+            {
+                foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+                {
+                    if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal)) continue;
+                    jiffies += StatJiffies(File.ReadAllText(Path.Combine(task, "stat")));
+                }
+            }
+            catch (IOException)
+            {
+                // The process or thread has ended.
+            }
+        }
+
+        return jiffies;
+    }
+
+    /// <summary>utime + stime of a /proc stat line (fields 14 and 15; the name in parentheses may hold spaces).</summary>
+    private static long StatJiffies(string stat)
+    {
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -165,9 +220,7 @@ internal static class Runner
         {
             try
             {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                result[pid] = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+                result[pid] = StatJiffies(File.ReadAllText($"/proc/{pid}/stat"));
             }
             catch (IOException)
             {
