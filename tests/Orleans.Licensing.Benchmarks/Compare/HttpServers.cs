@@ -16,7 +16,7 @@ internal sealed class HttpServers : Contender
 {
     private readonly List<(Process Process, Uri Url)> _servers = [];
     private readonly Queue<string> _log = new();
-    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = int.TryParse(Environment.GetEnvironmentVariable("BENCH_HTTP_CONNECTIONS"), out var max) ? max : int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
     {
         Timeout = TimeSpan.FromSeconds(30),
     };

@@ -10,8 +10,8 @@ namespace Orleans.Licensing.Benchmarks.Compare;
 /// </summary>
 internal sealed class TargetChecks(Settings settings, string[] args, string runId, List<string> missing)
 {
-    /// <summary>The offered rate of the open-loop phase, as a share of the closed-loop peak.</summary>
-    public const double LoadFraction = 0.5;
+    /// <summary>The offered rate of the open-loop phase, as a share of the closed-loop peak (the target's is 0.5; <c>--load-fraction</c> to sweep).</summary>
+    private double LoadFraction => Value("--load-fraction") is { } f ? double.Parse(f, CultureInfo.InvariantCulture) : 0.5;
 
     /// <summary>The target of issue 5 for checkout p99 over HTTP at that rate.</summary>
     public const double TargetP99Ms = 10;
