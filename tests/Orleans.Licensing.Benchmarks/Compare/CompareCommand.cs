@@ -18,8 +18,8 @@ internal static class CompareCommand
         "BenchmarkDotNet micro-benchmarks: not part of compare (run the `micro` command)",
     ];
 
-    /// <summary>Added to the warm-up of each contender's first workload.</summary>
-    private static readonly TimeSpan FirstWarmup = TimeSpan.FromSeconds(6);
+    /// <summary>Added to the warm-up of each contender's first workload (then it goes on while tiered compilation is busy).</summary>
+    private static readonly TimeSpan FirstWarmup = TimeSpan.FromSeconds(2);
 
     public static async Task<int> RunAsync(string[] args)
     {

@@ -135,11 +135,25 @@ internal sealed class HttpServers : Contender
             }
 
             var until = DateTime.UtcNow.AddSeconds(120);
-            foreach (var (process, url) in servers._servers)
+            for (var i = 0; i < count; i++)
             {
-                while (true)
+                for (var restarts = 0; ;)
                 {
-                    if (process.HasExited) throw new InvalidOperationException($"a server exited with {process.ExitCode} while starting; its last output:\n{servers.LastOutput()}");
+                    var (process, url) = servers._servers[i];
+                    if (process.HasExited)
+                    {
+                        // A port found free a moment ago can be taken meanwhile (the previous contenders' thousands of
+                        // client connections use the same ephemeral range): start it again on other ports.
+                        if (restarts++ < 3 && servers.LastOutput().Contains("address already in use", StringComparison.Ordinal))
+                        {
+                            process.Dispose();
+                            servers._servers[i] = servers.StartProcess(i);
+                            continue;
+                        }
+
+                        throw new InvalidOperationException($"a server exited with {process.ExitCode} while starting; its last output:\n{servers.LastOutput()}");
+                    }
+
                     try
                     {
                         if ((await servers._http.GetAsync(new Uri(url, "readyz"))).IsSuccessStatusCode) break;
