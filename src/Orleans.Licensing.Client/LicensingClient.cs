@@ -68,11 +68,7 @@ public sealed partial class LicensingClient(
 
     /// <summary>Checks a lease in; <paramref name="serverId"/> names the server holding it (any server forwards).</summary>
     public Task CheckinAsync(string code, string leaseId, string? serverId = null, CancellationToken cancellationToken = default) =>
-        AnyAsync(async (api, s, ct) =>
-        {
-            await api.SendAsync(s, HttpMethod.Delete, CheckinPath(code, leaseId, serverId), null, ct);
-            return true;
-        }, idempotent: true, cancellationToken);
+        CheckinOnAnyAsync(code, leaseId, serverId, first: null, cancellationToken);
 
     /// <summary>Renews at <paramref name="home"/>, or in fail-over mode at the next server that answers.</summary>
     internal Task<(LeaseInfo Lease, Uri Server)> RenewAsync(LeaseInfo lease, Uri home, CancellationToken cancellationToken)
@@ -84,11 +80,34 @@ public sealed partial class LicensingClient(
     }
 
     internal Task<(bool, Uri)> CheckinAtAsync(LeaseInfo lease, Uri home, CancellationToken cancellationToken) =>
-        OnAnyServerAsync(async (api, s, ct) =>
+        CheckinOnAnyAsync(lease.Code, lease.LeaseId, lease.ServerId, home, cancellationToken);
+
+    /// <summary>
+    /// A check-in on the first server that answers. When an earlier attempt may have reached a server (it timed out or
+    /// failed after sending, rather than finding no server), a later "lease-unknown" means that attempt checked the
+    /// lease in and only its answer was lost: the lease is gone, which is what a check-in asks for.
+    /// </summary>
+    private Task<(bool, Uri)> CheckinOnAnyAsync(string code, string leaseId, string? serverId, Uri? first, CancellationToken cancellationToken)
+    {
+        var mayHaveReached = false;
+        return OnAnyServerAsync(async (api, s, ct) =>
         {
-            await api.SendAsync(s, HttpMethod.Delete, CheckinPath(lease.Code, lease.LeaseId, lease.ServerId), null, ct);
-            return true;
-        }, home, idempotent: true, cancellationToken);
+            try
+            {
+                await api.SendAsync(s, HttpMethod.Delete, CheckinPath(code, leaseId, serverId), null, ct);
+                return true;
+            }
+            catch (LicensingProblemException e) when (mayHaveReached && e.Error == "lease-unknown")
+            {
+                return true;
+            }
+            catch (Exception e) when (e is not LicensingProblemException and not HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            {
+                mayHaveReached = true;
+                throw;
+            }
+        }, first, idempotent: true, cancellationToken);
+    }
 
     private async Task<T> AnyAsync<T>(Func<LicensingHttpApi, Uri, CancellationToken, Task<T>> call, bool idempotent, CancellationToken cancellationToken) =>
         (await OnAnyServerAsync(call, null, idempotent, cancellationToken)).Result;
