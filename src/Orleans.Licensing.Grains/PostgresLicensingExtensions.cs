@@ -1,10 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
-using Orleans.Serialization;
-using Microsoft.Extensions.Options;
 using Orleans.Licensing.Storage;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Orleans.Licensing;

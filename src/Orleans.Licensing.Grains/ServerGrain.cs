@@ -128,9 +128,7 @@ public sealed partial class ServerGrain(
         }
 
         var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, DateTimeOffset.UtcNow + _options.LeaseTtl);
-        _leases.Put(lease);
-        WakeSweep();
-        BorrowEarlyIfAboveThreshold();
+        AddLease(lease);
         await CommitAsync();
         return new CheckoutResult(ToLease(lease), null);
     }
@@ -167,10 +165,8 @@ public sealed partial class ServerGrain(
         }
 
         var adopted = new LeaseRecord(update.LeaseId, update.ClientId, update.Count, adoption.ExpiresAt);
-        _leases.Put(adopted);
-        WakeSweep();
         LogAdopted(_serverId, update.LeaseId, update.ServerId, update.Count);
-        BorrowEarlyIfAboveThreshold();
+        AddLease(adopted);
         await CommitAsync();
         return ToLease(adopted);
     }
@@ -400,6 +396,14 @@ public sealed partial class ServerGrain(
             _sweep.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _sweepIdle = true;
         }
+    }
+
+    /// <summary>A new lease (checked out or adopted): the sweep must run again, and usage may now call for a borrow.</summary>
+    private void AddLease(LeaseRecord lease)
+    {
+        _leases.Put(lease);
+        WakeSweep();
+        BorrowEarlyIfAboveThreshold();
     }
 
     private void WakeSweep()

@@ -90,9 +90,7 @@ public sealed class PostgresGrainStorage : IGrainStorage, IAsyncDisposable
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(ReadSql, connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.ToString() });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+        PostgresWriteBatcher.AddKey(command.Parameters, _serviceId, grainId.ToString(), stateName);
         await using var reader = await command.ExecuteReaderAsync();
         if (!await reader.ReadAsync()) return null;
         return (reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1));
