@@ -121,7 +121,7 @@ public sealed partial class ServerGrain(
 
         while (Room < request.Count)
         {
-            if (!await BorrowAsync(request.Count, BorrowReason.ClientRequest) && Room < request.Count)
+            if (!await BorrowAsync(request.Count, BorrowReason.ClientRequest))
             {
                 return new CheckoutResult(null, $"No allocation of '{_code}' is available: {Record.Allocated} allocated here, {_leases.InUse} in use, and the leader found no source.");
             }
@@ -279,12 +279,8 @@ public sealed partial class ServerGrain(
     {
         if (_borrowing is { } inFlight)
         {
-            // A client request shares the outcome of the borrow it waited for: when the leader found no source for
-            // that one, asking again at once finds none either. Each denied checkout calling the leader in turn (one
-            // leader write each) made a server with more demand than seats collapse (HTTP open loop: 7 s p99). A
-            // fail-over update may take from live servers, which a client request never does, so it asks itself.
-            var granted = await inFlight;
-            return reason != BorrowReason.ClientRequest || granted > 0;
+            await inFlight;
+            return true;
         }
 
         var inUse = _leases.InUse + wanted;

@@ -41,40 +41,6 @@ public sealed class BorrowingTests(PoolFixture fixture)
     }
 
     [Fact]
-    [Trait("Claim", "5")]
-    [Trait("Claim", "19")]
-    public async Task Checkouts_beyond_every_seat_are_denied_without_each_calling_the_leader()
-    {
-        var code = PoolCluster.NewCode();
-        var servers = _pool.ServerIds;
-        var (leader, busy) = (servers[0], servers[1]);
-        await _pool.AddCodeAsync(code, 4, leader, new DistributionCriteria(
-            Shares: new Dictionary<string, int> { [leader] = 2, [busy] = 2, [servers[2]] = 0 }, DefaultThreshold: 1.0));
-        for (var i = 0; i < 2; i++)
-        {
-            Assert.True((await _pool.Server(leader, code).Checkout(Request("at-leader"))).Granted);
-            Assert.True((await _pool.Server(busy, code).Checkout(Request("at-busy"))).Granted);
-        }
-
-        // Every seat is in use: 40 concurrent checkouts at the busy server wait for one borrow, which finds no source,
-        // and share its outcome (each calling the leader in turn collapsed a server under more demand than seats).
-        var before = (await _pool.Server(busy, code).GetView()).Borrows;
-        var denied = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => _pool.Server(busy, code).Checkout(Request($"over-{i}"))));
-        Assert.All(denied, d => Assert.False(d.Granted));
-        var borrows = (await _pool.Server(busy, code).GetView()).Borrows - before;
-        Assert.InRange(borrows, 1, 10);
-
-        var (distribution, views) = await Invariants.CheckAsync(_pool, code);
-        Assert.Equal(4, views.Sum(v => v.InUse));
-        Assert.Equal(0, distribution.FreePool);
-
-        // A seat freed here is granted here at once.
-        var held = views.Single(v => v.ServerId == busy).Leases[0];
-        Assert.True(await _pool.Server(busy, code).Checkin(held.LeaseId));
-        Assert.True((await _pool.Server(busy, code).Checkout(Request("after-checkin"))).Granted);
-    }
-
-    [Fact]
     [Trait("Claim", "2")]
     [Trait("Claim", "17")]
     public async Task A_server_borrows_when_in_use_divided_by_allocated_exceeds_its_threshold()
