@@ -22,13 +22,17 @@ public enum SourceKind
 /// <summary>
 /// A lease that a server adopted from another one (the client's previous server) in fail-over mode. In a sync,
 /// <see cref="AdopterServerId"/> is the server that holds it now: every other server must not count it.
+/// In a borrow request, <see cref="ClientId"/> and <see cref="Count"/> are what the client claims: the leader checks
+/// them against the lease the origin holds (a made-up or someone else's lease id is refused).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.AdoptedLease")]
 public sealed record AdoptedLease(
     [property: Id(0)] string LeaseId,
     [property: Id(1)] string OriginServerId,
     [property: Id(2)] DateTimeOffset ExpiresAt,
-    [property: Id(3)] string? AdopterServerId = null);
+    [property: Id(3)] string? AdopterServerId = null,
+    [property: Id(4)] string? ClientId = null,
+    [property: Id(5)] int Count = 0);
 
 /// <summary>A server's request to the leader for more allocations. Retrying with the same operation id is safe.</summary>
 /// <param name="Count">Allocations wanted; zero when the server only reports adoptions.</param>
@@ -50,13 +54,19 @@ public sealed record BorrowSource(
     [property: Id(1)] string? ServerId,
     [property: Id(2)] int Count);
 
-/// <summary>The leader's answer to a borrow: how many were granted, from where, and the distribution after it.</summary>
+/// <summary>
+/// The leader's answer to a borrow: how many were granted, from where, and the distribution after it.
+/// <see cref="Refused"/>: adoptions the leader did not record, by lease id, with the error to answer the client
+/// (<see cref="LicensingErrors.LeaseUnknown"/>: no such lease at its server; <see cref="LicensingErrors.Unavailable"/>:
+/// its server could neither be asked nor fenced yet, so the client retries).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.BorrowGrant")]
 public sealed record BorrowGrant(
     [property: Id(0)] Guid OperationId,
     [property: Id(1)] int Granted,
     [property: Id(2)] IReadOnlyList<BorrowSource> Sources,
-    [property: Id(3)] DistributionSync Sync);
+    [property: Id(3)] DistributionSync Sync,
+    [property: Id(4)] IReadOnlyDictionary<string, string>? Refused = null);
 
 /// <summary>How much a giving server keeps when the leader asks it to give allocations up.</summary>
 public enum TransferMode
@@ -66,6 +76,12 @@ public enum TransferMode
 
     /// <summary>Give idle surplus: keep the base share and what keeps usage within the threshold (claim 32).</summary>
     Surplus = 1,
+
+    /// <summary>
+    /// Give the allocations of the named leases and drop them: their clients failed over to another server, and the
+    /// seat moves with the lease.
+    /// </summary>
+    Leases = 2,
 }
 
 /// <summary>
@@ -80,10 +96,12 @@ public sealed record TransferRequest(
     [property: Id(2)] TransferMode Mode,
     [property: Id(3)] long LeaderVersion,
     [property: Id(4)] int Share,
-    [property: Id(5)] long NextVersion);
+    [property: Id(5)] long NextVersion,
+    [property: Id(6)] IReadOnlyList<AdoptedLease>? Leases = null);
 
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.TransferResult")]
 public sealed record TransferResult(
     [property: Id(0)] Guid OperationId,
     [property: Id(1)] int Given,
-    [property: Id(2)] int InUse);
+    [property: Id(2)] int InUse,
+    [property: Id(3)] IReadOnlyList<string>? Unknown = null);

@@ -14,9 +14,9 @@ public interface IServerGrain : IGrainWithStringKey
     [Alias("Update")]
     Task<Lease> Update(LeaseUpdate update);
 
-    /// <summary>Check a lease in. False when this server does not hold it.</summary>
+    /// <summary>Check a lease in. False when this server does not hold it for that client.</summary>
     [Alias("Checkin")]
-    Task<bool> Checkin(string leaseId);
+    Task<bool> Checkin(string leaseId, string clientId);
 
     /// <summary>Everything this server holds of the code, every lease included: for tools and tests, not for polling.</summary>
     [Alias("GetView")]

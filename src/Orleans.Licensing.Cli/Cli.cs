@@ -167,10 +167,11 @@ public sealed class Cli(TextWriter output, TextWriter error)
         var code = new Argument<string>("code") { Description = "The license code" };
         var lease = new Argument<string>("lease-id") { Description = "The lease id" };
         var serverId = new Option<string?>("--server-id") { Description = "The server that holds the lease (default: the one that answers)" };
-        var command = new Command("checkin", "Check a lease in") { code, lease, serverId };
+        var client = ClientIdOption();
+        var command = new Command("checkin", "Check a lease in") { code, lease, serverId, client };
         command.SetAction((r, ct) => RunAsync(r, ct, async c =>
         {
-            await c.CheckinAsync(r.GetValue(code)!, r.GetValue(lease)!, r.GetValue(serverId), ct);
+            await c.CheckinAsync(r.GetValue(code)!, r.GetValue(lease)!, r.GetValue(serverId), r.GetValue(client), ct);
             Print(r, new { checkedIn = r.GetValue(lease) }, () => output.WriteLine($"Checked in {r.GetValue(lease)}."));
         }));
         return command;

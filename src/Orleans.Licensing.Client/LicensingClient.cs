@@ -66,9 +66,12 @@ public sealed partial class LicensingClient(
         return AnyAsync((api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Put, $"{LeasesPath(code)}/{Uri.EscapeDataString(leaseId)}", body, ct), idempotent: true, cancellationToken);
     }
 
-    /// <summary>Checks a lease in; <paramref name="serverId"/> names the server holding it (any server forwards).</summary>
-    public Task CheckinAsync(string code, string leaseId, string? serverId = null, CancellationToken cancellationToken = default) =>
-        CheckinOnAnyAsync(code, leaseId, serverId, first: null, cancellationToken);
+    /// <summary>
+    /// Checks a lease in; <paramref name="serverId"/> names the server holding it (any server forwards) and
+    /// <paramref name="clientId"/> the client it was granted to (default: this client's id).
+    /// </summary>
+    public Task CheckinAsync(string code, string leaseId, string? serverId = null, string? clientId = null, CancellationToken cancellationToken = default) =>
+        CheckinOnAnyAsync(code, leaseId, serverId, clientId ?? Options.ClientId, first: null, cancellationToken);
 
     /// <summary>Renews at <paramref name="home"/>, or in fail-over mode at the next server that answers.</summary>
     internal Task<(LeaseInfo Lease, Uri Server)> RenewAsync(LeaseInfo lease, Uri home, CancellationToken cancellationToken)
@@ -80,21 +83,21 @@ public sealed partial class LicensingClient(
     }
 
     internal Task<(bool, Uri)> CheckinAtAsync(LeaseInfo lease, Uri home, CancellationToken cancellationToken) =>
-        CheckinOnAnyAsync(lease.Code, lease.LeaseId, lease.ServerId, home, cancellationToken);
+        CheckinOnAnyAsync(lease.Code, lease.LeaseId, lease.ServerId, lease.ClientId, home, cancellationToken);
 
     /// <summary>
     /// A check-in on the first server that answers. When an earlier attempt may have reached a server (it timed out or
     /// failed after sending, rather than finding no server), a later "lease-unknown" means that attempt checked the
     /// lease in and only its answer was lost: the lease is gone, which is what a check-in asks for.
     /// </summary>
-    private Task<(bool, Uri)> CheckinOnAnyAsync(string code, string leaseId, string? serverId, Uri? first, CancellationToken cancellationToken)
+    private Task<(bool, Uri)> CheckinOnAnyAsync(string code, string leaseId, string? serverId, string clientId, Uri? first, CancellationToken cancellationToken)
     {
         var mayHaveReached = false;
         return OnAnyServerAsync(async (api, s, ct) =>
         {
             try
             {
-                await api.SendAsync(s, HttpMethod.Delete, CheckinPath(code, leaseId, serverId), null, ct);
+                await api.SendAsync(s, HttpMethod.Delete, CheckinPath(code, leaseId, serverId, clientId), null, ct);
                 return true;
             }
             catch (LicensingProblemException e) when (mayHaveReached && e.Error == "lease-unknown")
@@ -151,8 +154,8 @@ public sealed partial class LicensingClient(
 
     private static string LeasesPath(string code) => $"{LicensePath(code)}/leases";
 
-    private static string CheckinPath(string code, string leaseId, string? serverId) =>
-        $"{LeasesPath(code)}/{Uri.EscapeDataString(leaseId)}" + (serverId is null ? "" : $"?serverId={Uri.EscapeDataString(serverId)}");
+    private static string CheckinPath(string code, string leaseId, string? serverId, string clientId) =>
+        $"{LeasesPath(code)}/{Uri.EscapeDataString(leaseId)}?clientId={Uri.EscapeDataString(clientId)}" + (serverId is null ? "" : $"&serverId={Uri.EscapeDataString(serverId)}");
 
     private static LicensingClientOptions Validated(LicensingClientOptions o)
     {

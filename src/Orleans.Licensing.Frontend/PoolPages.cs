@@ -36,7 +36,7 @@ public static class PoolPages
             }
         });
 
-        app.MapDelete("/pool/{code}/leases/{leaseId}", async (string code, string leaseId, string serverId, IGrainFactory grains) =>
-            await grains.GetServerGrain(serverId, code).Checkin(leaseId) ? Results.NoContent() : Results.NotFound());
+        app.MapDelete("/pool/{code}/leases/{leaseId}", async (string code, string leaseId, string serverId, string clientId, IGrainFactory grains) =>
+            await grains.GetServerGrain(serverId, code).Checkin(leaseId, clientId) ? Results.NoContent() : Results.NotFound());
     }
 }

@@ -8,23 +8,30 @@ namespace Orleans.Licensing;
 internal sealed class AdoptionBatch
 {
     private readonly List<AdoptedLease> _waiting = [];
+    private readonly Dictionary<string, string> _refused = new(StringComparer.Ordinal);
     private readonly GroupCommit _calls;
     private int _waitingCount;
 
-    public AdoptionBatch(Func<IReadOnlyList<AdoptedLease>, int, Task> report) => _calls = new GroupCommit(() =>
+    /// <param name="report">Reports a batch to the leader; returns the adoptions it refused, by lease id, with the error.</param>
+    public AdoptionBatch(Func<IReadOnlyList<AdoptedLease>, int, Task<IReadOnlyDictionary<string, string>?>> report) => _calls = new GroupCommit(async () =>
     {
         var adoptions = _waiting.ToList();
         var count = _waitingCount;
         _waiting.Clear();
         _waitingCount = 0;
-        return report(adoptions, count);
+        var refused = await report(adoptions, count);
+        foreach (var (leaseId, error) in refused ?? new Dictionary<string, string>()) _refused[leaseId] = error;
     });
 
-    /// <summary>Completes once the leader has recorded the adoption (and granted what its batch needed, if it could).</summary>
-    public Task ReportAsync(AdoptedLease adoption, int count)
+    /// <summary>
+    /// Completes once the leader has decided on the adoption (and granted what its batch needed, if it could): null
+    /// when it recorded it, else the error to answer the client with.
+    /// </summary>
+    public async Task<string?> ReportAsync(AdoptedLease adoption, int count)
     {
         _waiting.Add(adoption);
         _waitingCount += count;
-        return _calls.CommitAsync();
+        await _calls.CommitAsync();
+        return _refused.Remove(adoption.LeaseId, out var error) ? error : null;
     }
 }

@@ -24,6 +24,12 @@ public sealed class LicensingOptions
     /// </summary>
     public TimeSpan GiveUpTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a server denies checkouts locally after the leader found no source, while nothing changed at the server
+    /// (see <c>NoSourceVerdict</c>). Zero asks the leader for every denial.
+    /// </summary>
+    public TimeSpan DenialHold { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Borrowing threshold for servers the distribution criteria do not name.</summary>
     public double DefaultThreshold { get; set; } = 0.8;
 

@@ -38,6 +38,15 @@ public sealed partial class PoolGrain(
     // The state this grain changes; storage is given a copy of it (see CommitAndSyncAsync).
     private PoolState _live = null!;
 
+    // A turn is all-or-nothing (see TurnAsync): what interleaved rejoins changed is applied again after a rollback.
+    private bool _inTurn;
+    private bool _committedInTurn;
+    private readonly List<(string ServerId, string SiloAddress)> _rejoinsInTurn = [];
+
+    // Servers whose journal is being fenced: they cannot rejoin until the fence and the read of their leases are done.
+    private readonly HashSet<string> _fencing = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _poked = new(StringComparer.Ordinal);
+
     private PoolState S => _live;
     private string Code => this.GetPrimaryKeyString();
     private string LeaderServerId => silo.Name;
@@ -51,14 +60,19 @@ public sealed partial class PoolGrain(
 
         // A new leader: servers may have died with the old one, and the old one may have died between writing a
         // change and sending its sync, so every functioning server hears the stored distribution again.
-        if (await RefreshStatusAsync())
+        await TurnAsync(async () =>
         {
-            await CommitAndSyncAsync();
-        }
-        else
-        {
-            await SendSyncAsync();
-        }
+            if (await RefreshStatusAsync())
+            {
+                await CommitAndSyncAsync();
+            }
+            else
+            {
+                await SendSyncAsync();
+            }
+
+            return 0;
+        });
 
         StartRedistributing();
     }
@@ -91,12 +105,16 @@ public sealed partial class PoolGrain(
             return Snapshot();
         }
 
-        S.License = license;
-        S.Total = license.Seats;
-        S.FreePool = license.Seats;
-        await RefreshStatusAsync();
-        await ApplyCriteriaAsync(criteria);
-        await CommitAndSyncAsync();
+        await TurnAsync(async () =>
+        {
+            S.License = license;
+            S.Total = license.Seats;
+            S.FreePool = license.Seats;
+            await RefreshStatusAsync();
+            await ApplyCriteriaAsync(criteria);
+            await CommitAndSyncAsync();
+            return 0;
+        });
         await GrainFactory.GetGrain<ICatalogGrain>(ICatalogGrain.Key).Add(Code);
         StartRedistributing();
         LogLicenseAdded(Code, license.Seats);
@@ -108,11 +126,14 @@ public sealed partial class PoolGrain(
         EnsureLicense();
         if (message.Code != Code) throw Invalid($"This pool serves '{Code}', not '{message.Code}'.");
         if (message.Count < 1 || (long)S.Total + message.Count > MaxSeats) throw Invalid($"Count must be at least 1 and the total at most {MaxSeats}.");
-        S.Total += message.Count;
-        S.FreePool += message.Count;
-        S.License = S.License! with { Seats = S.Total };
-        await CommitAndSyncAsync();
-        return Snapshot();
+        return await TurnAsync(async () =>
+        {
+            S.Total += message.Count;
+            S.FreePool += message.Count;
+            S.License = S.License! with { Seats = S.Total };
+            await CommitAndSyncAsync();
+            return Snapshot();
+        });
     }
 
     async Task<Distribution> IPoolGrain.ChangeDistributionCriteria(ChangeDistributionCriteria message)
@@ -121,10 +142,13 @@ public sealed partial class PoolGrain(
         if (message.Code != Code) throw Invalid($"This pool serves '{Code}', not '{message.Code}'.");
         var criteria = message.Criteria ?? throw Invalid("Distribution criteria are required.");
         DistributionPlanner.Validate(criteria, S.Total);
-        await RefreshStatusAsync();
-        await ApplyCriteriaAsync(criteria);
-        await CommitAndSyncAsync();
-        return Snapshot();
+        return await TurnAsync(async () =>
+        {
+            await RefreshStatusAsync();
+            await ApplyCriteriaAsync(criteria);
+            await CommitAndSyncAsync();
+            return Snapshot();
+        });
     }
 
     async Task<BorrowGrant> IPoolGrain.Borrow(BorrowRequest request)
@@ -133,39 +157,48 @@ public sealed partial class PoolGrain(
         if (request.Count < 0 || string.IsNullOrWhiteSpace(request.ServerId)) throw Invalid("A borrow needs a server id and a non-negative count.");
         if (S.RecentBorrows.FirstOrDefault(b => b.OperationId == request.OperationId) is { } done)
         {
-            return new BorrowGrant(done.OperationId, done.Granted, done.Sources, SyncFor());
+            return new BorrowGrant(done.OperationId, done.Granted, done.Sources, SyncFor(), done.Refused);
         }
 
-        await RefreshStatusAsync();
-        var taker = Share(request.ServerId);
-        taker.InUse = request.InUse;
-        foreach (var adoption in request.Adoptions ?? []) RecordAdoption(adoption, request.ServerId);
-
-        var sources = new List<BorrowSource>();
-        var need = request.Count;
-        if (request.Reason == BorrowReason.ClientRequest)
+        return await TurnAsync(async () =>
         {
-            // Claims 5, 19: free pool, then down servers, then the leader server's own share.
-            need -= TakeFromFreePool(need, sources);
-            need -= TakeFromDownServers(need, request.ServerId, sources);
-            need -= await TakeFromLeaderServerAsync(need, request.ServerId, sources);
-        }
-        else
-        {
-            // Claims 14, 28: the leader server, free pool, down servers; then (claims 15, 29) the other live servers.
-            need -= await TakeFromLeaderServerAsync(need, request.ServerId, sources);
-            need -= TakeFromFreePool(need, sources);
-            need -= TakeFromDownServers(need, request.ServerId, sources);
-            need -= await TakeFromLiveServersAsync(need, request.ServerId, sources);
-        }
+            var changed = await RefreshStatusAsync();
+            var taker = Share(request.ServerId);
+            taker.InUse = request.InUse;
+            var refused = new Dictionary<string, string>(StringComparer.Ordinal);
+            changed |= await AdoptAsync(request.Adoptions ?? [], request.ServerId, refused);
 
-        var granted = request.Count - need;
-        taker.Allocated += granted;
-        S.RecentBorrows.Add(new BorrowOutcome(request.OperationId, granted, sources));
-        if (S.RecentBorrows.Count > RecentBorrowsKept) S.RecentBorrows.RemoveRange(0, S.RecentBorrows.Count - RecentBorrowsKept);
-        await CommitAndSyncAsync();
-        LogBorrow(Code, request.ServerId, request.Count, granted, request.Reason);
-        return new BorrowGrant(request.OperationId, granted, sources, SyncFor());
+            var sources = new List<BorrowSource>();
+            var need = request.Count;
+            if (request.Reason == BorrowReason.ClientRequest)
+            {
+                // Claims 5, 19: free pool, then down servers, then the leader server's own share.
+                need -= TakeFromFreePool(need, sources);
+                need -= TakeFromDownServers(need, request.ServerId, sources);
+                need -= await TakeFromLeaderServerAsync(need, request.ServerId, sources);
+            }
+            else
+            {
+                // Claims 14, 28: the leader server, free pool, down servers; then (claims 15, 29) the other live servers.
+                need -= await TakeFromLeaderServerAsync(need, request.ServerId, sources);
+                need -= TakeFromFreePool(need, sources);
+                need -= TakeFromDownServers(need, request.ServerId, sources);
+                need -= await TakeFromLiveServersAsync(need, request.ServerId, sources);
+            }
+
+            var granted = request.Count - need;
+            LogBorrow(Code, request.ServerId, request.Count, granted, request.Reason);
+            var answer = refused.Count > 0 ? refused : null;
+
+            // A borrow that found nothing and changed nothing writes and syncs nothing: denials must stay cheap.
+            if (granted == 0 && !changed) return new BorrowGrant(request.OperationId, 0, sources, DurableSync(), answer);
+
+            taker.Allocated += granted;
+            S.RecentBorrows.Add(new BorrowOutcome(request.OperationId, granted, sources, answer));
+            if (S.RecentBorrows.Count > RecentBorrowsKept) S.RecentBorrows.RemoveRange(0, S.RecentBorrows.Count - RecentBorrowsKept);
+            await CommitAndSyncAsync();
+            return new BorrowGrant(request.OperationId, granted, sources, SyncFor(), answer);
+        });
     }
 
     Task<DistributionSync?> IPoolGrain.Rejoin(string serverId, string siloAddress)
@@ -173,16 +206,28 @@ public sealed partial class PoolGrain(
         // Interleaves with a change in flight: stop counting the server as down right away, so that no later step
         // takes its allocations, and report no more than is durable.
         if (S.License is null) return Task.FromResult<DistributionSync?>(null);
-        var share = Share(serverId);
-        share.Down = false;
-        share.Held.Clear();
-        share.RejoinedFrom = siloAddress;
-        _unresponsive.Remove(serverId);
+
+        // Its journal is being fenced: what it loaded may predate the fence; it comes back after the fence is done.
+        if (_fencing.Contains(serverId)) throw new LicensingException(LicensingErrors.Unavailable, $"License server '{serverId}' is being fenced for '{Code}'; retry.");
+        var share = ApplyRejoin(serverId, siloAddress);
+        if (_inTurn) _rejoinsInTurn.Add((serverId, siloAddress));
 
         // A server that comes back below its base share (spent elsewhere while it was down) should not wait a whole
         // period for the idle surplus of the others.
         if (share.Allocated < share.BaseShare) _redistributing?.Change(TimeSpan.FromSeconds(1), _options.RedistributeInterval);
         return Task.FromResult<DistributionSync?>(DurableSync());
+    }
+
+    private ShareState ApplyRejoin(string serverId, string siloAddress)
+    {
+        var share = Share(serverId);
+        share.Down = false;
+        share.Fenced = false;
+        share.Unread = false;
+        share.Held.Clear();
+        share.RejoinedFrom = siloAddress;
+        _unresponsive.Remove(serverId);
+        return share;
     }
 
     Task<DistributionSync?> IPoolGrain.GetSyncSince(long appliedVersion) =>
@@ -206,6 +251,11 @@ public sealed partial class PoolGrain(
     async Task<int> IPoolGrain.Redistribute()
     {
         if (S.License is null) return 0;
+        return await TurnAsync(RedistributeAsync);
+    }
+
+    private async Task<int> RedistributeAsync()
+    {
         var changed = await RefreshStatusAsync();
         var now = DateTimeOffset.UtcNow;
         var moved = 0;
@@ -237,17 +287,25 @@ public sealed partial class PoolGrain(
         if (S.License is null || !S.Servers.TryGetValue(serverId, out var share) || share.Down || share.Allocated <= 0) return 0;
 
         // The server keeps what backs its leases (held for fail-over once it is gone); the rest is a source at once.
-        var given = await GiveUpAsync(serverId, share.Allocated, TransferMode.Unused);
-        if (given <= 0) return 0;
-        S.FreePool += given;
-        await CommitAndSyncAsync();
-        LogReleased(Code, serverId, given);
-        return given;
+        return await TurnAsync(async () =>
+        {
+            var given = await GiveUpAsync(serverId, share.Allocated, TransferMode.Unused);
+            if (given <= 0) return 0;
+            S.FreePool += given;
+            await CommitAndSyncAsync();
+            LogReleased(Code, serverId, given);
+            return given;
+        });
     }
 
     async Task IPoolGrain.RefreshMembership()
     {
-        if (S.License is not null && await RefreshStatusAsync()) await CommitAndSyncAsync();
+        if (S.License is null) return;
+        await TurnAsync(async () =>
+        {
+            if (await RefreshStatusAsync()) await CommitAndSyncAsync();
+            return 0;
+        });
     }
 
     Task IPoolGrain.ReportUsage(string serverId, int inUse)
@@ -317,9 +375,19 @@ public sealed partial class PoolGrain(
     private async Task<int> GiveUpAsync(string serverId, int count, TransferMode mode)
     {
         if (count <= 0) return 0;
-        if (_unresponsive.TryGetValue(serverId, out var until) && until > DateTimeOffset.UtcNow) return 0;
         var share = Share(serverId);
-        var request = new TransferRequest(Guid.NewGuid(), count, mode, S.Version, share.Allocated, S.Version + 1);
+        var result = await TransferAsync(serverId, new TransferRequest(Guid.NewGuid(), count, mode, S.Version, share.Allocated, S.Version + 1));
+        return result?.Given ?? 0;
+    }
+
+    /// <summary>
+    /// A transfer from a live server; null when it did not answer. Any failure counts as "gave nothing": a giver whose
+    /// write failed may have shrunk or not, and counting its allocations there is under-use at worst, never a double count.
+    /// </summary>
+    private async Task<TransferResult?> TransferAsync(string serverId, TransferRequest request)
+    {
+        if (_unresponsive.TryGetValue(serverId, out var until) && until > DateTimeOffset.UtcNow) return null;
+        var share = Share(serverId);
         try
         {
             // A give-up that lands after the timeout only shrinks the server below our row: it under-uses until the
@@ -328,13 +396,125 @@ public sealed partial class PoolGrain(
             _unresponsive.Remove(serverId);
             share.Allocated -= result.Given;
             share.InUse = result.InUse;
-            return result.Given;
+            return result;
         }
-        catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+        catch (Exception e)
         {
             LogGiveUpFailed(e, Code, serverId);
-            _unresponsive[serverId] = DateTimeOffset.UtcNow + 3 * _options.GiveUpTimeout;
-            return 0;
+            if (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+            {
+                _unresponsive[serverId] = DateTimeOffset.UtcNow + 3 * _options.GiveUpTimeout;
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Fail-over adoptions (claims 13, 27): each lease is checked against the server that holds it (the origin, or an
+    /// earlier adopter), and its seat moves with it. A live holder drops the lease and gives its seat to the free
+    /// pool; a holder that does not answer is fenced first (it may be paused, not dead) and then treated as down: the
+    /// lease must be among those it held. What cannot be checked yet is refused with "retry", what does not match with
+    /// "unknown". Returns whether the distribution changed.
+    /// </summary>
+    private async Task<bool> AdoptAsync(IReadOnlyList<AdoptedLease> adoptions, string adopterId, Dictionary<string, string> refused)
+    {
+        var changed = false;
+        var byHolder = new Dictionary<string, List<AdoptedLease>>(StringComparer.Ordinal);
+        foreach (var adoption in adoptions)
+        {
+            var holderId = adoption.OriginServerId;
+            if (S.Adoptions.TryGetValue(adoption.LeaseId, out var prior))
+            {
+                if (prior.AdopterServerId == adopterId) continue;   // a retry: adopted here already
+                holderId = prior.AdopterServerId;
+            }
+
+            if (!byHolder.TryGetValue(holderId, out var leases)) byHolder[holderId] = leases = [];
+            leases.Add(adoption);
+        }
+
+        foreach (var (holderId, leases) in byHolder.OrderBy(h => h.Key, StringComparer.Ordinal))
+        {
+            if (holderId == adopterId || !S.Servers.TryGetValue(holderId, out var holder))
+            {
+                foreach (var lease in leases) refused[lease.LeaseId] = LicensingErrors.LeaseUnknown;
+                continue;
+            }
+
+            if (!holder.Down)
+            {
+                var request = new TransferRequest(Guid.NewGuid(), leases.Sum(l => l.Count), TransferMode.Leases, S.Version, holder.Allocated, S.Version + 1, leases);
+                if (await TransferAsync(holderId, request) is { } released)
+                {
+                    S.FreePool += released.Given;
+                    changed |= released.Given > 0;
+                    var unknown = (released.Unknown ?? []).ToHashSet(StringComparer.Ordinal);
+                    foreach (var lease in leases)
+                    {
+                        if (unknown.Contains(lease.LeaseId)) refused[lease.LeaseId] = LicensingErrors.LeaseUnknown;
+                        else RecordAdoption(lease.LeaseId, holderId, adopterId);
+                    }
+
+                    continue;
+                }
+
+                changed |= await FenceAsync(holderId, holder);
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            foreach (var lease in leases)
+            {
+                if (!holder.Down || holder.Unread)
+                {
+                    refused[lease.LeaseId] = LicensingErrors.Unavailable;
+                }
+                else if (holder.Held.TryGetValue(lease.LeaseId, out var held) && held.ExpiresAt > now && held.Count == lease.Count
+                    && (held.ClientId is null || held.ClientId == lease.ClientId))
+                {
+                    // Its seat at the down holder is unused from here on: a source for this very borrow.
+                    holder.Held.Remove(lease.LeaseId);
+                    RecordAdoption(lease.LeaseId, holderId, adopterId);
+                    changed = true;
+                }
+                else
+                {
+                    refused[lease.LeaseId] = LicensingErrors.LeaseUnknown;
+                }
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// Fences a server (the safety model of docs/design.md): an entry of ours in its journal makes its next
+    /// acknowledgement fail, then its leases as of that entry are read and held for fail-over. It counts as down until
+    /// it rejoins through this grain, whatever membership says. False when its journal could not be written or read.
+    /// </summary>
+    private async Task<bool> FenceAsync(string serverId, ShareState share)
+    {
+        _fencing.Add(serverId);
+        try
+        {
+            var storage = services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
+            var grainId = GrainFactory.GetServerGrain(serverId, Code).GetGrainId();
+            var (_, book, _) = await ServerJournal.FenceAsync(storage, grainId, _options);
+            share.Down = true;
+            share.Fenced = true;
+            share.Unread = false;
+            share.Held = HeldLeases.Of(serverId, book.All, S.Adoptions, share.Allocated, DateTimeOffset.UtcNow, _options.LeaseTtl);
+            LogFenced(Code, serverId, share.Allocated, share.Held.Values.Sum(h => h.Count));
+            return true;
+        }
+        catch (Exception e)
+        {
+            LogFenceFailed(e, Code, serverId);
+            return false;
+        }
+        finally
+        {
+            _fencing.Remove(serverId);
         }
     }
 
@@ -387,8 +567,9 @@ public sealed partial class PoolGrain(
     }
 
     /// <summary>
-    /// Marks servers down or up from silo membership. A server that goes down keeps, as held, the allocations of its
-    /// leases that clients may still fail over with (read from its own storage); the rest is a source at once.
+    /// Marks servers down or up from silo membership. A server that goes down is fenced and keeps, as held, the
+    /// allocations of its leases that clients may still fail over with; the rest is a source at once. When its leases
+    /// cannot be read, everything it has is held until they can be. A fenced server stays down until it rejoins.
     /// </summary>
     private async Task<bool> RefreshStatusAsync()
     {
@@ -405,24 +586,51 @@ public sealed partial class PoolGrain(
 
         foreach (var (serverId, share) in S.Servers)
         {
+            if (share.Down && share.Unread)
+            {
+                changed |= await FenceAsync(serverId, share);
+                continue;
+            }
+
+            if (share.Fenced)
+            {
+                PokeIfActive(snapshot, serverId);
+                continue;
+            }
+
             var up = IsUp(snapshot, serverId, share);
             if (up == !share.Down) continue;
             changed = true;
-            share.Down = !up;
-            share.Held.Clear();
-            if (share.Down)
+            if (up)
             {
-                await LoadHeldAsync(serverId, share);
-                LogServerDown(Code, serverId, share.Allocated, share.Held.Values.Sum(h => h.Count));
-            }
-            else
-            {
+                share.Down = false;
+                share.Held.Clear();
                 LogServerUp(Code, serverId);
+            }
+            else if (!await FenceAsync(serverId, share))
+            {
+                share.Down = true;
+                share.Unread = true;
+                share.Held.Clear();
+                LogServerDown(Code, serverId, share.Allocated, share.Allocated);
             }
         }
 
         PruneAdoptions();
         return changed;
+    }
+
+    /// <summary>
+    /// A fenced server whose silo is active (it was paused, or restarted) serves again once its grain reloads and
+    /// rejoins: a message makes a stale activation fail its next write, or a fresh one activate and rejoin.
+    /// </summary>
+    private void PokeIfActive(ClusterMembershipSnapshot snapshot, string serverId)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (_poked.TryGetValue(serverId, out var last) && now - last < TimeSpan.FromSeconds(2)) return;
+        if (!snapshot.Members.Values.Any(m => m.Name == serverId && m.Status == SiloStatus.Active)) return;
+        _poked[serverId] = now;
+        _ = GrainFactory.GetServerGrain(serverId, Code).ApplySync(DurableSync());
     }
 
     private static bool IsUp(ClusterMembershipSnapshot snapshot, string serverId, ShareState share)
@@ -438,38 +646,9 @@ public sealed partial class PoolGrain(
             && snapshot.GetSiloStatus(SiloAddress.FromParsableString(address)) is not (SiloStatus.Dead or SiloStatus.ShuttingDown or SiloStatus.Stopping);
     }
 
-    private async Task LoadHeldAsync(string serverId, ShareState share)
-    {
-        var storage = services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
-        var grainId = GrainFactory.GetServerGrain(serverId, Code).GetGrainId();
-        var (_, book, journal) = await ServerJournal.LoadAsync(storage, grainId, _options);
-        if (!journal.Exists) return;
-        var now = DateTimeOffset.UtcNow;
-        foreach (var lease in book.All.Where(l => l.ExpiresAt > now))
-        {
-            // Adopted elsewhere since (perhaps from another server it had failed over to before): not held here.
-            if (S.Adoptions.TryGetValue(lease.LeaseId, out var adoption) && adoption.AdopterServerId != serverId) continue;
-            share.Held[lease.LeaseId] = new HeldLease(lease.Count, lease.ExpiresAt);
-        }
-
-        // Never hold more than the leader counts for it.
-        var excess = share.Held.Values.Sum(h => h.Count) - share.Allocated;
-        foreach (var id in share.Held.OrderBy(h => h.Value.ExpiresAt).Select(h => h.Key).ToList())
-        {
-            if (excess <= 0) break;
-            excess -= share.Held[id].Count;
-            share.Held.Remove(id);
-        }
-    }
-
-    private void RecordAdoption(AdoptedLease adoption, string adopterId)
-    {
-        if (adoption.OriginServerId == adopterId && !S.Adoptions.ContainsKey(adoption.LeaseId)) return;
-        S.Adoptions[adoption.LeaseId] = new Adoption(adoption.OriginServerId, adopterId, adoption.ExpiresAt);
-
-        // The lease is backed by its adopter now: its allocation at a down origin is unused from here on.
-        if (S.Servers.TryGetValue(adoption.OriginServerId, out var origin)) origin.Held.Remove(adoption.LeaseId);
-    }
+    /// <summary>The lease is its adopter's now, until it would expire on this grain's clock (no other silo's).</summary>
+    private void RecordAdoption(string leaseId, string holderId, string adopterId) =>
+        S.Adoptions[leaseId] = new Adoption(holderId, adopterId, DateTimeOffset.UtcNow + _options.LeaseTtl);
 
     private void PruneAdoptions()
     {
@@ -505,8 +684,46 @@ public sealed partial class PoolGrain(
 
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
         _committedVersion = S.Version;
+        _committedInTurn = true;
         await SendSyncAsync();
     }
+
+    /// <summary>
+    /// A leader turn is all-or-nothing: on any failure before its write, the state is what it was before the turn (plus
+    /// the rejoins that interleaved); after its write, the grain reloads from storage.
+    /// </summary>
+    private async Task<T> TurnAsync<T>(Func<Task<T>> turn)
+    {
+        var before = copier.Copy(_live);
+        _inTurn = true;
+        _committedInTurn = false;
+        _rejoinsInTurn.Clear();
+        try
+        {
+            return await turn();
+        }
+        catch (Exception e)
+        {
+            LogTurnFailed(e, Code, _committedInTurn);
+            if (_committedInTurn)
+            {
+                DeactivateOnIdle();
+            }
+            else
+            {
+                _live = before;
+                foreach (var (serverId, siloAddress) in _rejoinsInTurn) ApplyRejoin(serverId, siloAddress);
+            }
+
+            throw;
+        }
+        finally
+        {
+            _inTurn = false;
+            _rejoinsInTurn.Clear();
+        }
+    }
+
 
     private async Task SendSyncAsync()
     {
@@ -572,6 +789,15 @@ public sealed partial class PoolGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: took {Take} from down server {ServerId} ({Allocated} allocated, {Held} held) for {Taker}")]
     private partial void LogTookFromDown(string code, int take, string serverId, int allocated, int held, string taker);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: fenced server {ServerId} ({Allocated} allocated, {Held} held for its clients)")]
+    private partial void LogFenced(string code, string serverId, int allocated, int held);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Code}: could not fence server {ServerId}; its allocations stay held")]
+    private partial void LogFenceFailed(Exception e, string code, string serverId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: a leader turn failed (written: {Written}); its changes are undone")]
+    private partial void LogTurnFailed(Exception e, string code, bool written);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: server {ServerId} is up")]
     private partial void LogServerUp(string code, string serverId);

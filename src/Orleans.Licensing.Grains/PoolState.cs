@@ -33,14 +33,23 @@ public sealed class ShareState
     /// <summary>The silo address it rejoined from, until membership shows that silo active.</summary>
     [Id(6)] public string? RejoinedFrom { get; set; }
 
-    public int HeldCount(DateTimeOffset now) => Held.Values.Where(h => h.ExpiresAt > now).Sum(h => h.Count);
+    /// <summary>
+    /// The leader fenced its journal: it acknowledges nothing until it rejoins through the leader, whatever membership
+    /// says of it (a paused or partitioned server may look alive while its allocations are counted elsewhere).
+    /// </summary>
+    [Id(7)] public bool Fenced { get; set; }
+
+    /// <summary>Down, but its leases could not be read: everything it has is held until they can be.</summary>
+    [Id(8)] public bool Unread { get; set; }
+
+    public int HeldCount(DateTimeOffset now) => Unread ? Allocated : Held.Values.Where(h => h.ExpiresAt > now).Sum(h => h.Count);
 
     /// <summary>A down server's allocations that back no live lease: a source at once.</summary>
     public int DownUnused(DateTimeOffset now) => Down ? Math.Max(0, Allocated - HeldCount(now)) : 0;
 }
 
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.HeldLease")]
-public sealed record HeldLease([property: Id(0)] int Count, [property: Id(1)] DateTimeOffset ExpiresAt);
+public sealed record HeldLease([property: Id(0)] int Count, [property: Id(1)] DateTimeOffset ExpiresAt, [property: Id(2)] string? ClientId = null);
 
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.Adoption")]
 public sealed record Adoption(
@@ -52,4 +61,5 @@ public sealed record Adoption(
 public sealed record BorrowOutcome(
     [property: Id(0)] Guid OperationId,
     [property: Id(1)] int Granted,
-    [property: Id(2)] IReadOnlyList<BorrowSource> Sources);
+    [property: Id(2)] IReadOnlyList<BorrowSource> Sources,
+    [property: Id(3)] IReadOnlyDictionary<string, string>? Refused = null);

@@ -32,6 +32,10 @@ public sealed partial class ServerGrain(
     private Task<int>? _borrowing;
     private AdoptionBatch _adoptions = null!;
     private int _borrows;
+    private long _borrowsStarted;
+    private long _borrowingNumber;
+    private long _generation;
+    private NoSourceVerdict? _noSource;
     private int _adoptionCalls;
     private int _reportedInUse = -1;
     private DateTimeOffset _nextSyncCheck;
@@ -84,10 +88,7 @@ public sealed partial class ServerGrain(
             }
         }
 
-        if (_leases.InUse > Record.Allocated)
-        {
-            LogOverAllocated(_serverId, _code, _leases.InUse, Record.Allocated);
-        }
+        if (_leases.InUse > Record.Allocated) await ReconcileExcessAsync();
 
         _sweep = this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(_options.SweepInterval, _options.SweepInterval) { Interleave = true });
     }
@@ -127,6 +128,14 @@ public sealed partial class ServerGrain(
             }
         }
 
+        // Another checkout with this lease id may have been granted while this one waited for the leader.
+        if (_leases.TryGet(request.LeaseId, out var raced))
+        {
+            EnsureSameHolder(raced, request.ClientId, request.Count);
+            await CommitAsync();
+            return new CheckoutResult(ToLease(raced), null);
+        }
+
         var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, DateTimeOffset.UtcNow + _options.LeaseTtl);
         AddLease(lease);
         await CommitAsync();
@@ -137,10 +146,11 @@ public sealed partial class ServerGrain(
     {
         var license = EnsureServing();
         Validate(update.LeaseId, update.ClientId, update.Count, license);
-        if (_leases.TryGet(update.LeaseId, out var held))
+        var found = _leases.TryGet(update.LeaseId, out var held);
+        if (found && update.ServerId == _serverId)
         {
-            EnsureSameHolder(held, update.ClientId, update.Count);
-            var renewed = held with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl };
+            EnsureSameHolder(held!, update.ClientId, update.Count);
+            var renewed = held! with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl };
             _leases.Put(renewed);
             await CommitAsync();
             return ToLease(renewed);
@@ -153,14 +163,28 @@ public sealed partial class ServerGrain(
             throw new LicensingException(LicensingErrors.LeaseUnknown, $"Lease '{update.LeaseId}' expired or was checked in at '{_serverId}'.");
         }
 
-        // Fail-over mode: the client's server is unreachable; adopt the lease here, once the leader knows.
-        var adoption = new AdoptedLease(update.LeaseId, update.ServerId, DateTimeOffset.UtcNow + _options.LeaseTtl);
-        await _adoptions.ReportAsync(adoption, update.Count);
+        // Fail-over mode (or failing back here with a copy this server has not dropped yet): the lease is adopted only
+        // once the leader has checked it against the server that holds it and moved its seat.
+        var adoption = new AdoptedLease(update.LeaseId, update.ServerId, DateTimeOffset.UtcNow + _options.LeaseTtl, null, update.ClientId, update.Count);
+        var refused = await _adoptions.ReportAsync(adoption, update.Count);
+        if (refused == LicensingErrors.LeaseUnknown)
+        {
+            throw new LicensingException(LicensingErrors.LeaseUnknown, $"Server '{update.ServerId}' holds no lease '{update.LeaseId}' of '{_code}' for client '{update.ClientId}' with count {update.Count}.");
+        }
+
+        if (refused is not null)
+        {
+            throw new LicensingException(LicensingErrors.Unavailable, $"Lease '{update.LeaseId}' cannot be adopted yet: its server '{update.ServerId}' neither answers nor can be fenced. Retry.");
+        }
+
+        // A copy of our own from before the client failed over is stale: the leader moved its seat away then.
+        if (found) _leases.Remove(update.LeaseId);
         while (Room < update.Count)
         {
+            // The lease is the client's: without a seat for it yet the answer is "retry", never a refusal.
             if (!await BorrowAsync(update.Count, BorrowReason.FailoverUpdate))
             {
-                throw new LicensingException(LicensingErrors.NoAllocation, $"No allocation of '{_code}' is available to adopt lease '{update.LeaseId}'.");
+                throw new LicensingException(LicensingErrors.Unavailable, $"No allocation of '{_code}' is available yet to adopt lease '{update.LeaseId}'. Retry.");
             }
         }
 
@@ -171,10 +195,12 @@ public sealed partial class ServerGrain(
         return ToLease(adopted);
     }
 
-    async Task<bool> IServerGrain.Checkin(string leaseId)
+    async Task<bool> IServerGrain.Checkin(string leaseId, string clientId)
     {
         ThrowIfBroken();
-        if (string.IsNullOrEmpty(leaseId) || !_leases.Remove(leaseId)) return false;
+        if (string.IsNullOrEmpty(leaseId) || !_leases.TryGet(leaseId, out var lease) || lease.ClientId != clientId) return false;
+        _leases.Remove(leaseId);
+        Changed();
         await CommitAsync();
         return true;
     }
@@ -193,11 +219,11 @@ public sealed partial class ServerGrain(
 
         // The leader's row is the truth when it is at least as new as ours (a raise may not have reached us yet).
         var allocated = request.LeaderVersion >= Record.AppliedVersion ? request.Share : Record.Allocated;
-        var keep = request.Mode == TransferMode.Unused
-            ? _leases.InUse
-            : Math.Max(Math.Max(Record.BaseShare, Needed(_leases.InUse, Record.Threshold)), _leases.InUse);
-        var given = Math.Clamp(allocated - keep, 0, Math.Max(0, request.Count));
-        var result = new TransferResult(request.OperationId, given, _leases.InUse);
+        var (given, unknown) = request.Mode == TransferMode.Leases ? DropMoved(request.Leases ?? []) : (GivableOf(request, allocated), []);
+        var result = new TransferResult(request.OperationId, given, _leases.InUse, unknown);
+
+        // Nothing given changes nothing: no write, and no version the leader may never commit.
+        if (given == 0) return result;
         _record = Record with
         {
             Allocated = allocated - given,
@@ -208,6 +234,37 @@ public sealed partial class ServerGrain(
         // The giver's record shrinks, durably, before the leader lets the taker grow (claim 33).
         await CommitAsync();
         return result;
+    }
+
+    private int GivableOf(TransferRequest request, int allocated)
+    {
+        var keep = request.Mode == TransferMode.Unused
+            ? _leases.InUse
+            : Math.Max(Math.Max(Record.BaseShare, Needed(_leases.InUse, Record.Threshold)), _leases.InUse);
+        return Math.Clamp(allocated - keep, 0, Math.Max(0, request.Count));
+    }
+
+    /// <summary>Drops the leases whose clients failed over elsewhere, if they are what the clients claim; returns their seats.</summary>
+    private (int Given, IReadOnlyList<string> Unknown) DropMoved(IReadOnlyList<AdoptedLease> moved)
+    {
+        var given = 0;
+        var unknown = new List<string>();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var claim in moved)
+        {
+            if (_leases.TryGet(claim.LeaseId, out var lease) && lease.ClientId == claim.ClientId && lease.Count == claim.Count && lease.ExpiresAt > now)
+            {
+                _leases.Remove(lease.LeaseId);
+                given += lease.Count;
+            }
+            else
+            {
+                unknown.Add(claim.LeaseId);
+            }
+        }
+
+        if (given > 0) Changed();
+        return (given, unknown);
     }
 
     async Task IServerGrain.ApplySync(DistributionSync sync)
@@ -273,28 +330,46 @@ public sealed partial class ServerGrain(
 
     /// <summary>
     /// Borrows enough for <paramref name="wanted"/> more allocations and to bring usage back within the threshold.
-    /// One borrow at a time: a caller that finds one in flight waits for it and then looks at its room again.
+    /// Returns false only when a borrow that started after this caller arrived found no source (or, for a checkout,
+    /// when the leader's last answer was "no source" and nothing changed here since: denials cost the leader nothing).
+    /// One borrow at a time: callers that arrive while one is in flight share the next one, whose answer is fresh.
     /// </summary>
     private async Task<bool> BorrowAsync(int wanted, BorrowReason reason)
     {
-        if (_borrowing is { } inFlight)
+        var arrived = _borrowsStarted;
+        while (_borrowing is { } inFlight)
         {
-            await inFlight;
-            return true;
+            var started = _borrowingNumber;
+            var granted = await inFlight;
+            if (started > arrived) return granted > 0 || Room >= wanted;
+            if (Room >= wanted) return true;
         }
 
+        if (reason == BorrowReason.ClientRequest && _noSource is { } verdict && verdict.IsCurrent(Record.AppliedVersion, _generation, _options.DenialHold)) return false;
         var inUse = _leases.InUse + wanted;
         var count = Math.Max(Math.Max(inUse - Record.Allocated, Needed(inUse, Record.Threshold) - Record.Allocated), 0);
         if (count == 0) return true;
         count = Math.Max(count, _options.MinBorrow);
-        var borrow = BorrowFromLeaderAsync(count, reason);
-        _borrowing = borrow;
+        var number = ++_borrowsStarted;
+        var borrow = RunBorrowAsync(count, reason);
+        if (!borrow.IsCompleted)
+        {
+            _borrowing = borrow;
+            _borrowingNumber = number;
+        }
+
+        return await borrow > 0;
+    }
+
+    private async Task<int> RunBorrowAsync(int count, BorrowReason reason)
+    {
         try
         {
-            return await borrow > 0;
+            return await BorrowFromLeaderAsync(count, reason);
         }
         finally
         {
+            // Before waiters resume: they must see that no borrow is in flight any more.
             _borrowing = null;
         }
     }
@@ -304,19 +379,24 @@ public sealed partial class ServerGrain(
         var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, count, reason, _leases.InUse));
         _borrows++;
         if (Apply(grant.Sync, rejoining: false)) await CommitAsync();
+        _noSource = grant.Granted == 0 ? new NoSourceVerdict(Record.AppliedVersion, _generation, DateTimeOffset.UtcNow) : null;
         LogBorrowed(_serverId, _code, count, grant.Granted, reason);
         return grant.Granted;
     }
+
+    /// <summary>A change that may make room for a denied checkout: a later denial must ask the leader again.</summary>
+    private void Changed() => _generation++;
 
     /// <summary>
     /// Tells the leader of fail-over adoptions, borrowing what they need beyond this server's room in the same call.
     /// The leader always hears of an adoption, so the origin server never counts the lease again, even when we have room.
     /// </summary>
-    private async Task ReportAdoptionsAsync(IReadOnlyList<AdoptedLease> adoptions, int count)
+    private async Task<IReadOnlyDictionary<string, string>?> ReportAdoptionsAsync(IReadOnlyList<AdoptedLease> adoptions, int count)
     {
         var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Math.Max(0, count - Room), BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
         _adoptionCalls++;
         Apply(grant.Sync, rejoining: false);
+        return grant.Refused;
     }
 
     /// <summary>Calls the leader, retrying with the same operation id while it moves to another silo.</summary>
@@ -352,6 +432,7 @@ public sealed partial class ServerGrain(
                 License = distribution.License,
             };
             changed = true;
+            Changed();
         }
 
         foreach (var adopted in sync.Adopted)
@@ -361,6 +442,7 @@ public sealed partial class ServerGrain(
             {
                 LogDroppedAdopted(_serverId, adopted.LeaseId);
                 changed = true;
+                Changed();
             }
         }
 
@@ -394,6 +476,43 @@ public sealed partial class ServerGrain(
         }
     }
 
+    /// <summary>
+    /// After rejoining, this server holds more leases than the leader gives it (it kept serving while counted down, or
+    /// its clock runs behind the leader's): it borrows the difference, and drops what the leader cannot back, so it
+    /// never renews leases beyond its allocation without the leader recording them.
+    /// </summary>
+    private async Task ReconcileExcessAsync()
+    {
+        LogOverAllocated(_serverId, _code, _leases.InUse, Record.Allocated);
+        try
+        {
+            await BorrowFromLeaderAsync(_leases.InUse - Record.Allocated, BorrowReason.ClientRequest);
+        }
+        catch (Exception e)
+        {
+            LogBorrowFailed(e, _serverId, _code);
+        }
+
+        foreach (var lease in _leases.All.OrderBy(l => l.ExpiresAt).ToList())
+        {
+            if (_leases.InUse <= Record.Allocated) break;
+            _leases.Remove(lease.LeaseId);
+            LogDroppedUnbacked(_serverId, lease.LeaseId, _code);
+        }
+
+        if (_leases.IsDirty)
+        {
+            try
+            {
+                await _commit.CommitAsync();
+            }
+            catch (Exception e)
+            {
+                StorageFailure.Throw(e);
+            }
+        }
+    }
+
     /// <summary>A new lease (checked out or adopted): the sweep must run again, and usage may now call for a borrow.</summary>
     private void AddLease(LeaseRecord lease)
     {
@@ -414,6 +533,7 @@ public sealed partial class ServerGrain(
         var now = DateTimeOffset.UtcNow;
         var expired = _leases.All.Where(l => l.ExpiresAt <= now).Select(l => l.LeaseId).ToList();
         foreach (var id in expired) _leases.Remove(id);
+        if (expired.Count > 0) Changed();
         return expired.Count;
     }
 
@@ -498,6 +618,9 @@ public sealed partial class ServerGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{ServerId} holds {InUse} allocations of {Code} in use but manages {Allocated}")]
     private partial void LogOverAllocated(string serverId, string code, int inUse, int allocated);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{ServerId} dropped lease {LeaseId} of {Code}: the leader does not back it")]
+    private partial void LogDroppedUnbacked(string serverId, string leaseId, string code);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{ServerId} failed to commit {Code}; the grain restarts from storage")]
     private partial void LogCommitFailed(Exception e, string serverId, string code);

@@ -83,6 +83,30 @@ internal sealed class ServerJournal
         return (record, leases, journal);
     }
 
+    /// <summary>
+    /// The leader's fence (invariant 5): appends an entry of its own to a server's journal, conditional on the ETag of
+    /// the slot the server writes next, and returns the leases as of that entry. Every acknowledgement of the server
+    /// follows an append, and its next append now fails, so what this returns is everything it ever acknowledged and
+    /// it acknowledges nothing more until it reloads (and rejoins through the leader).
+    /// </summary>
+    public static async Task<(ServerRecord Record, LeaseBook Leases, bool Existed)> FenceAsync(IGrainStorage storage, GrainId grainId, LicensingOptions options)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (record, leases, journal) = await LoadAsync(storage, grainId, options);
+            try
+            {
+                var existed = journal.Exists;
+                await journal.WriteEntryAsync(new JournalEntry { Fence = true });
+                return (record, leases, existed);
+            }
+            catch (InconsistentStateException) when (attempt < 8)
+            {
+                // The server appended meanwhile: read that too, and fence the slot after it.
+            }
+        }
+    }
+
     /// <summary>Appends what changed since the last entry. Returns false when nothing changed.</summary>
     public async Task<bool> AppendAsync(ServerRecord record, LeaseBook leases)
     {
@@ -90,20 +114,25 @@ internal sealed class ServerJournal
         var recordChanged = !ReferenceEquals(record, _journaled);
         if (put.Count == 0 && removed.Count == 0 && !recordChanged) return false;
 
+        await WriteEntryAsync(new JournalEntry { Put = put, Removed = removed, Record = recordChanged ? record : null });
+        _journaled = record;
+        return true;
+    }
+
+    private async Task WriteEntryAsync(JournalEntry entry)
+    {
         var next = Sequence + 1;
         if (next - Snapshot >= _etags.Length)
         {
             throw new InvalidOperationException($"Journal entry {next} would overwrite entry {next - _etags.Length}, which the snapshot ({Snapshot}) does not cover.");
         }
 
-        var entry = new JournalEntry { Sequence = next, Put = put, Removed = removed, Record = recordChanged ? record : null };
+        entry.Sequence = next;
         var slot = (int)(next % _etags.Length);
         var state = new GrainState<JournalEntry>(entry, _etags[slot]);
         await _storage.WriteStateAsync(SlotName(next, _etags.Length), _grainId, state);
         _etags[slot] = state.ETag;
         Sequence = next;
-        _journaled = record;
-        return true;
     }
 
     /// <summary>Brings the snapshot up to the last entry: the dirty lease pages, then the record.</summary>

@@ -38,6 +38,9 @@ public sealed class JournalEntry
     [Id(1)] public List<LeaseRecord> Put { get; set; } = [];
     [Id(2)] public List<string> Removed { get; set; } = [];
     [Id(3)] public ServerRecord? Record { get; set; }
+
+    /// <summary>Written by the leader, not the server: the server's next append fails, so it acknowledges nothing more.</summary>
+    [Id(4)] public bool Fence { get; set; }
 }
 
 /// <summary>A lease as stored: the compact form of <see cref="Lease"/>.</summary>

@@ -66,7 +66,7 @@ public class ServerGrainCheckoutBenchmarks
         var id = $"lease-{Interlocked.Increment(ref _next)}";
         var result = await _server.Checkout(new CheckoutRequest(id, "client", 1));
         if (!result.Granted) throw new InvalidOperationException(result.DeniedReason);
-        return await _server.Checkin(id);
+        return await _server.Checkin(id, "client");
     }
 }
 

@@ -54,12 +54,12 @@ public static class LicensingEndpoints
             .Accepts<HeartbeatBody>("application/json").Produces<LeaseResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
-        leases.MapDelete("/{leaseId}", async (string code, string leaseId, string? serverId, PoolGateway pool) =>
+        leases.MapDelete("/{leaseId}", async (string code, string leaseId, string? clientId, string? serverId, PoolGateway pool) =>
             {
-                await pool.CheckinAsync(code, leaseId, serverId);
+                await pool.CheckinAsync(code, leaseId, clientId, serverId);
                 return Results.NoContent();
             })
-            .WithName("Checkin").WithSummary("Check a lease in (at the server named by serverId, default: this one)")
+            .WithName("Checkin").WithSummary("Check a lease in: clientId names the client it was granted to; at the server named by serverId, default: this one")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/servers", (IClusterMembershipService membership, ServerSettings settings) => Results.Ok(Servers(membership, settings)))

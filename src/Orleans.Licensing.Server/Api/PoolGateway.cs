@@ -84,17 +84,21 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings)
         return await Here(code).Update(new LeaseUpdate(leaseId, clientId, body.Count, serverId));
     }
 
-    /// <summary>Checks a lease in at the server that holds it: this one, or the one named by <paramref name="serverId"/>.</summary>
-    public async Task CheckinAsync(string code, string leaseId, string? serverId)
+    /// <summary>
+    /// Checks a lease in at the server that holds it: this one, or the one named by <paramref name="serverId"/>. Only
+    /// the client it was granted to may (<paramref name="clientId"/>): nobody checks in someone else's seat by its id.
+    /// </summary>
+    public async Task CheckinAsync(string code, string leaseId, string? clientId, string? serverId)
     {
         Validate.Code(code);
         Validate.LeaseId(leaseId);
+        var client = Validate.ClientId(clientId);
         var holder = serverId is null ? settings.ServerId : Validate.ServerId(serverId);
         if (holder != settings.ServerId) await EnsureServerAsync(code, holder);
-        if (!await grains.GetServerGrain(holder, code).Checkin(leaseId))
+        if (!await grains.GetServerGrain(holder, code).Checkin(leaseId, client))
         {
             await EnsureKnownAsync(code);
-            throw new LicensingException(LicensingErrors.LeaseUnknown, $"Server '{holder}' holds no lease '{leaseId}' of '{code}': it expired, was checked in, or never existed.");
+            throw new LicensingException(LicensingErrors.LeaseUnknown, $"Server '{holder}' holds no lease '{leaseId}' of '{code}' for client '{client}': it expired, was checked in, or never existed.");
         }
     }
 

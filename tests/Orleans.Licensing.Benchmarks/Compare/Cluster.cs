@@ -75,7 +75,7 @@ internal sealed class Cluster : IAsyncDisposable
         if (!result.Granted) return null;
         return async () =>
         {
-            if (!await grain.Checkin(leaseId)) throw new InvalidOperationException($"lease {leaseId} was not checked in");
+            if (!await grain.Checkin(leaseId, $"client-{client}")) throw new InvalidOperationException($"lease {leaseId} was not checked in");
         };
     }
 

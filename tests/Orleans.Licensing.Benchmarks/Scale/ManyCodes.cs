@@ -49,7 +49,7 @@ internal static class ManyCodes
                 var leaseId = $"{i}";
                 var result = await grain.Checkout(new CheckoutRequest(leaseId, "bench-client", 1));
                 if (!result.Granted) return false;
-                if (!await grain.Checkin(leaseId)) throw new InvalidOperationException($"lease {leaseId} of {Code(i)} was not checked in");
+                if (!await grain.Checkin(leaseId, "bench-client")) throw new InvalidOperationException($"lease {leaseId} of {Code(i)} was not checked in");
                 return true;
             }, "checkout + check-in pairs");
             Console.WriteLine($"   checkout + check-in: {pairs.Summary()}");

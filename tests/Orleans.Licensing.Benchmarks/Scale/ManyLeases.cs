@@ -49,7 +49,7 @@ internal static class ManyLeases
                 {
                     var leaseId = $"P{i:D7}";
                     if (!(await grain.Checkout(new CheckoutRequest(leaseId, "pair-client", 1))).Granted) throw new InvalidOperationException("denied");
-                    if (!await grain.Checkin(leaseId)) throw new InvalidOperationException("not checked in");
+                    if (!await grain.Checkin(leaseId, "pair-client")) throw new InvalidOperationException("not checked in");
                     pairTimes.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
                 catch (Exception e)
@@ -125,7 +125,7 @@ internal static class ManyLeases
             }
 
             var t0 = Stopwatch.GetTimestamp();
-            var answered = await grain.Checkin("no-such-lease");
+            var answered = await grain.Checkin("no-such-lease", "pair-client");
             var seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             var view = await grain.GetView();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   re-activation: {seconds:F2} s; it holds {view.Leases.Count:N0} leases ({view.InUse:N0} in use) after it"));

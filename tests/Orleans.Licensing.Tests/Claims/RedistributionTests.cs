@@ -45,7 +45,7 @@ public sealed class RedistributionTests(PoolFixture fixture)
         Assert.Equal(0, peak.FreePool);
 
         // The burst ends but one; the surplus above the base share goes back to the free pool.
-        foreach (var id in leases.Skip(1)) Assert.True(await _pool.Server(busy, code).Checkin(id));
+        foreach (var id in leases.Skip(1)) Assert.True(await _pool.Server(busy, code).Checkin(id, "burst"));
         var moved = await _pool.Pool(code).Redistribute();
         Assert.Equal(6, moved);
         var (after, views) = await Invariants.CheckAsync(_pool, code);

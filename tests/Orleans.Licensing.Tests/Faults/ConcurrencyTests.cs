@@ -29,7 +29,7 @@ public sealed class ConcurrencyTests(PoolFixture fixture)
 
         // Check everything in, concurrently: every seat is free to be used again.
         var granted = results.Where(r => r.Granted).Select(r => r.Lease!).ToList();
-        var checkins = await Task.WhenAll(granted.Select(l => _pool.Server(l.ServerId, code).Checkin(l.LeaseId)));
+        var checkins = await Task.WhenAll(granted.Select(l => _pool.Server(l.ServerId, code).Checkin(l.LeaseId, l.ClientId)));
         Assert.All(checkins, Assert.True);
         var (_, empty) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(0, empty.Sum(v => v.InUse));

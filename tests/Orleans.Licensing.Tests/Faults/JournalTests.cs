@@ -25,7 +25,7 @@ public sealed class JournalTests(PoolFixture fixture)
 
         // One at a time, so that every call is its own commit: 150 checkouts, then 75 check-ins.
         for (var i = 0; i < 150; i++) Assert.True((await server.Checkout(new CheckoutRequest($"j{i}", $"c{i}", 1 + i % 2))).Granted);
-        for (var i = 0; i < 150; i += 2) Assert.True(await server.Checkin($"j{i}"));
+        for (var i = 0; i < 150; i += 2) Assert.True(await server.Checkin($"j{i}", $"c{i}"));
 
         var view = await server.GetView();
         var usage = await server.GetUsage();

@@ -18,7 +18,7 @@ public sealed class LeaseExpiryTests(ShortLeaseFixture fixture)
         Assert.True(lease.RenewAfter < lease.ExpiresAt);
 
         await WaitAsync.UntilAsync(async () => (await server.GetView()).InUse == 0, "lease expired", TimeSpan.FromSeconds(20));
-        Assert.False(await server.Checkin("silent"));
+        Assert.False(await server.Checkin("silent", "c"));
 
         // A late heartbeat to the same server does not take the seat back: the lease is gone.
         var late = await Assert.ThrowsAsync<LicensingException>(() => server.Update(new LeaseUpdate("silent", "c", 1, servers[1])));

@@ -118,7 +118,7 @@ public sealed class RandomizedTests(RandomizedFixture fixture, ITestOutputHelper
                     case "checkin" when _leases.Count > 0:
                         var gone = TakeLease();
                         Log[^1] += $" {gone.LeaseId} at {gone.ServerId}";
-                        if (live.Contains(gone.ServerId)) await pool.Server(gone.ServerId, _code).Checkin(gone.LeaseId);
+                        if (live.Contains(gone.ServerId)) await pool.Server(gone.ServerId, _code).Checkin(gone.LeaseId, gone.ClientId);
                         break;
                     case "heartbeat" when _leases.Count > 0:
                         await HeartbeatAsync(PickLease(), live);

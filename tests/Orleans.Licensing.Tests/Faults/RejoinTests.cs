@@ -39,7 +39,7 @@ public sealed class RejoinTests(RejoinFixture fixture)
             Assert.Equal(0, (await _pool.DistributionAsync(code))[victim]!.Allocated);
             foreach (var (server, leaseId) in leases.Where(l => l.Server == leader).Skip(1).Concat(leases.Where(l => l.Server == other).Skip(1)))
             {
-                Assert.True(await _pool.Server(server, code).Checkin(leaseId));
+                Assert.True(await _pool.Server(server, code).Checkin(leaseId, "burst"));
             }
 
             await _pool.RestartAsync(victim);

@@ -64,7 +64,7 @@ public sealed class ServerCrashTests(FaultFixture fixture)
         Assert.Empty(back.Leases);
         Assert.Equal(12, rejoined.Sum(v => v.InUse));
         var leaseAtLeader = rejoined.Single(v => v.ServerId == leader).Leases[0];
-        Assert.True(await _pool.Server(leader, code).Checkin(leaseAtLeader.LeaseId));
+        Assert.True(await _pool.Server(leader, code).Checkin(leaseAtLeader.LeaseId, leaseAtLeader.ClientId));
         Assert.True((await _pool.Server(victim, code).Checkout(new CheckoutRequest("after-restart", "c", 1))).Granted);
         var (_, final) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(12, final.Sum(v => v.InUse));

@@ -33,7 +33,7 @@ public sealed class StoreFailureTests(FailingStoreFixture fixture)
             Assert.True(fixture.Storage.FailedWrites > failedBefore);
 
             // Until the store is back, every change fails the same way (a reloaded activation cannot write either).
-            var again = await Assert.ThrowsAsync<LicensingException>(() => server.Checkin("kept"));
+            var again = await Assert.ThrowsAsync<LicensingException>(() => server.Checkin("kept", "client-1"));
             Assert.Equal(LicensingErrors.Unavailable, again.Error);
         }
         finally

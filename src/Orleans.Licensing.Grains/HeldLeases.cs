@@ -1,0 +1,33 @@
+namespace Orleans.Licensing;
+
+/// <summary>
+/// Which leases of a fenced server the leader keeps allocations for, so that their clients can fail over with them.
+/// </summary>
+internal static class HeldLeases
+{
+    /// <summary>
+    /// Every lease the fenced server has not adopted away, held for one lease TTL on the leader's clock from the fence:
+    /// the server acknowledged no renewal after the fence, so no client may renew later than that, whatever the two
+    /// silos' clocks say. A lease that looks expired by up to one TTL is held too (its server's clock may run behind
+    /// ours). Never more than the leader counts for the server: the soonest expiring go first.
+    /// </summary>
+    public static Dictionary<string, HeldLease> Of(
+        string serverId, IEnumerable<LeaseRecord> leases, IReadOnlyDictionary<string, Adoption> adoptions,
+        int allocated, DateTimeOffset now, TimeSpan ttl)
+    {
+        var candidates = leases
+            .Where(l => l.ExpiresAt > now - ttl)
+            .Where(l => !adoptions.TryGetValue(l.LeaseId, out var adoption) || adoption.AdopterServerId == serverId)
+            .OrderByDescending(l => l.ExpiresAt).ThenBy(l => l.LeaseId, StringComparer.Ordinal);
+        var held = new Dictionary<string, HeldLease>(StringComparer.Ordinal);
+        var count = 0;
+        foreach (var lease in candidates)
+        {
+            if (count + lease.Count > allocated) continue;
+            held[lease.LeaseId] = new HeldLease(lease.Count, now + ttl, lease.ClientId);
+            count += lease.Count;
+        }
+
+        return held;
+    }
+}
