@@ -169,7 +169,8 @@ public sealed partial class PoolGrain(
             changed |= await AdoptAsync(request.Adoptions ?? [], request.ServerId, refused);
 
             var sources = new List<BorrowSource>();
-            var need = request.Count;
+            var need = NeedAfterRefusals(request, refused);
+            var asked = need;
             if (request.Reason == BorrowReason.ClientRequest)
             {
                 // Claims 5, 19: free pool, then down servers, then the leader server's own share.
@@ -186,7 +187,7 @@ public sealed partial class PoolGrain(
                 need -= await TakeFromLiveServersAsync(need, request.ServerId, sources);
             }
 
-            var granted = request.Count - need;
+            var granted = asked - need;
             LogBorrow(Code, request.ServerId, request.Count, granted, request.Reason);
             var answer = refused.Count > 0 ? refused : null;
 
@@ -216,6 +217,15 @@ public sealed partial class PoolGrain(
         // period for the idle surplus of the others.
         if (share.Allocated < share.BaseShare) _redistributing?.Change(TimeSpan.FromSeconds(1), _options.RedistributeInterval);
         return Task.FromResult<DistributionSync?>(DurableSync());
+    }
+
+    /// <summary>A refused adoption borrows nothing: a made-up lease id must not act as a checkout.</summary>
+    private static int NeedAfterRefusals(BorrowRequest request, IReadOnlyDictionary<string, string> refused)
+    {
+        if (refused.Count == 0) return request.Count;
+        var adoptions = request.Adoptions ?? [];
+        if (adoptions.All(a => refused.ContainsKey(a.LeaseId))) return 0;
+        return Math.Max(0, request.Count - adoptions.Where(a => refused.ContainsKey(a.LeaseId)).Sum(a => a.Count));
     }
 
     private ShareState ApplyRejoin(string serverId, string siloAddress)

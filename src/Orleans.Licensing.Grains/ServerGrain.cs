@@ -393,7 +393,10 @@ public sealed partial class ServerGrain(
     /// </summary>
     private async Task<IReadOnlyDictionary<string, string>?> ReportAdoptionsAsync(IReadOnlyList<AdoptedLease> adoptions, int count)
     {
-        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Math.Max(0, count - Room), BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
+        // What the adopted leases need beyond our room, and (claim 2) what keeps usage within the threshold after them.
+        var inUse = _leases.InUse + count;
+        var need = Math.Max(Math.Max(inUse - Record.Allocated, Needed(inUse, Record.Threshold) - Record.Allocated), 0);
+        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, need, BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
         _adoptionCalls++;
         Apply(grant.Sync, rejoining: false);
         return grant.Refused;

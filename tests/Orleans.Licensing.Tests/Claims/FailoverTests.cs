@@ -102,20 +102,25 @@ public sealed class FailoverTests(FaultFixture fixture)
         var servers = _pool.ServerIds;
         var (leader, giver, taker) = (servers[0], servers[1], servers[2]);
         await _pool.AddCodeAsync(code, 6, leader, new DistributionCriteria(
-            Shares: new Dictionary<string, int> { [leader] = 2, [giver] = 4, [taker] = 0 }, DefaultThreshold: 1.0));
+            Shares: new Dictionary<string, int> { [leader] = 2, [giver] = 4, [taker] = 0 }, DefaultThreshold: 1.0,
+            Thresholds: new Dictionary<string, double> { [taker] = 0.5 }));
         await _pool.Server(leader, code).Checkout(new CheckoutRequest("l1", "a", 2));
         await _pool.Server(giver, code).Checkout(new CheckoutRequest("g1", "b", 1));
+        await _pool.Server(giver, code).Checkout(new CheckoutRequest("moved", "c", 1));
 
-        // A client of a server that left the pool fails over to the taker; only the giver has unused allocations.
-        var adopted = await _pool.Server(taker, code).Update(new LeaseUpdate("moved", "c", 2, "retired-server"));
-        Assert.Equal(2, adopted.Count);
+        // Client c cannot reach the giver and fails over to the taker. The giver drops the lease and its seat goes to the
+        // free pool; the taker's threshold (0.5) wants 2 allocations for it: the leader server has none unused, the free
+        // pool gives 1, there is no down server, so the last one comes from the unused allocations of the live giver.
+        var adopted = await _pool.Server(taker, code).Update(new LeaseUpdate("moved", "c", 1, giver));
+        Assert.Equal(taker, adopted.ServerId);
 
         var (distribution, views) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(2, distribution[leader]!.Allocated);
         Assert.Equal(2, distribution[giver]!.Allocated);
         Assert.Equal(2, distribution[taker]!.Allocated);
         Assert.Equal(0, distribution.FreePool);
-        Assert.Equal(1, views.Single(v => v.ServerId == giver).InUse);
+        Assert.Equal(["g1"], views.Single(v => v.ServerId == giver).Leases.Select(l => l.LeaseId));
+        Assert.Equal(["moved"], views.Single(v => v.ServerId == taker).Leases.Select(l => l.LeaseId));
 
         // Claim 33: each server's stored record of the allocations it manages was updated by the transfer.
         Assert.Equal(2, (await StoredRecordAsync(giver, code)).Allocated);
@@ -129,45 +134,73 @@ public sealed class FailoverTests(FaultFixture fixture)
     {
         var code = PoolCluster.NewCode();
         var servers = _pool.ServerIds;
-        await _pool.AddCodeAsync(code, 300, servers[0], new DistributionCriteria(Shares: new Dictionary<string, int> { [servers[2]] = 100 }, FreePoolReserve: 200));
-        var adopter = _pool.Server(servers[2], code);
+        var (origin, adopterId) = (servers[1], servers[2]);
+        await _pool.AddCodeAsync(code, 300, servers[0], new DistributionCriteria(
+            Shares: new Dictionary<string, int> { [origin] = 200, [adopterId] = 100 }, DefaultThreshold: 1.0));
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => _pool.Server(origin, code).Checkout(new CheckoutRequest($"fo-{i}", $"client-{i}", 1))));
+        var adopter = _pool.Server(adopterId, code);
 
-        // 200 clients of a server that is gone, all at once: 100 fit the adopter's room, 100 must be borrowed.
-        var adopted = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
-            adopter.Update(new LeaseUpdate($"fo-{i}", $"client-{i}", 1, "crashed-server"))));
-        Assert.All(adopted, l => Assert.Equal(servers[2], l.ServerId));
+        // The origin crashes with 200 leases, all of whose clients fail over at once: 100 fit the adopter's room, 100
+        // take the seats their leases held at the origin.
+        await _pool.KillAsync(origin);
+        try
+        {
+            var adopted = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+                adopter.Update(new LeaseUpdate($"fo-{i}", $"client-{i}", 1, origin))));
+            Assert.All(adopted, l => Assert.Equal(adopterId, l.ServerId));
+            var view = await adopter.GetView();
+            Assert.Equal(200, view.Leases.Count);
+            Assert.Equal(200, view.InUse);
+            Assert.InRange(view.AdoptionCalls, 1, 50);
+            var distribution = await _pool.DistributionAsync(code);
+            Assert.Equal(300, distribution.Servers.Sum(s => s.Allocated) + distribution.FreePool);
+            Assert.Equal(0, distribution[origin]!.Held);
+        }
+        finally
+        {
+            await _pool.RestartAsync(origin);
+        }
 
-        var (distribution, views) = await Invariants.CheckAsync(_pool, code);
-        var view = views.Single(v => v.ServerId == servers[2]);
-        Assert.Equal(200, view.Leases.Count);
-        Assert.Equal(200, view.InUse);
-        Assert.Equal(300, distribution.Servers.Sum(s => s.Allocated) + distribution.FreePool);
-        Assert.InRange(view.AdoptionCalls, 1, 50);
+        var (_, views) = await Invariants.CheckAsync(_pool, code);
+        Assert.Empty(views.Single(v => v.ServerId == origin).Leases);
 
         // The leader knows every adoption: a late heartbeat of the same lease at another server is a new adoption there.
-        var moved = await _pool.Server(servers[1], code).Update(new LeaseUpdate("fo-7", "client-7", 1, servers[2]));
-        Assert.Equal(servers[1], moved.ServerId);
+        var moved = await _pool.Server(servers[0], code).Update(new LeaseUpdate("fo-7", "client-7", 1, adopterId));
+        Assert.Equal(servers[0], moved.ServerId);
         await WaitAsync.UntilAsync(async () => (await adopter.GetView()).Leases.All(l => l.LeaseId != "fo-7"), "the adopter drops the lease adopted again elsewhere");
         var (_, after) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(200, after.Sum(v => v.InUse));
     }
 
     [Fact]
-    [Trait("Claim", "15")]
-    [Trait("Claim", "29")]
-    public async Task Fail_over_borrowing_is_denied_only_when_no_server_has_an_unused_allocation()
+    [Trait("Claim", "13")]
+    [Trait("Claim", "27")]
+    public async Task A_fail_over_update_for_a_lease_its_server_does_not_hold_is_refused_and_changes_nothing()
     {
         var code = PoolCluster.NewCode();
         var servers = _pool.ServerIds;
-        await _pool.AddCodeAsync(code, 3, servers[0], new DistributionCriteria(Even: true, DefaultThreshold: 1.0));
-        foreach (var server in servers) await _pool.Server(server, code).Checkout(new CheckoutRequest($"x-{server}", "c", 1));
+        await _pool.AddCodeAsync(code, 6, servers[0], new DistributionCriteria(Even: true, DefaultThreshold: 1.0));
+        foreach (var server in servers) await _pool.Server(server, code).Checkout(new CheckoutRequest($"x-{server}", $"c-{server}", 1));
+        var before = await _pool.DistributionAsync(code);
 
-        var denied = await Assert.ThrowsAsync<LicensingException>(() =>
-            _pool.Server(servers[2], code).Update(new LeaseUpdate("late", "d", 1, "retired-server")));
-        Assert.Equal(LicensingErrors.NoAllocation, denied.Error);
+        // A made-up lease id naming a real server, someone else's lease id, the right id with another count, and a
+        // server that is not in the pool: none is a checkout in disguise, none takes the lease from its holder.
+        foreach (var update in new[]
+        {
+            new LeaseUpdate("made-up", "d", 1, servers[0]),
+            new LeaseUpdate($"x-{servers[0]}", "intruder", 1, servers[0]),
+            new LeaseUpdate($"x-{servers[0]}", $"c-{servers[0]}", 2, servers[0]),
+            new LeaseUpdate("late", "d", 1, "retired-server"),
+        })
+        {
+            var refused = await Assert.ThrowsAsync<LicensingException>(() => _pool.Server(servers[2], code).Update(update));
+            Assert.Equal(LicensingErrors.LeaseUnknown, refused.Error);
+        }
+
         var (distribution, views) = await Invariants.CheckAsync(_pool, code);
-        Assert.All(distribution.Servers, s => Assert.Equal(1, s.Allocated));
-        Assert.All(views, v => Assert.Single(v.Leases));
+        Assert.Equal(before.Servers.Select(s => s.Allocated), distribution.Servers.Select(s => s.Allocated));
+        Assert.Equal(before.FreePool, distribution.FreePool);
+        Assert.All(views, v => Assert.Equal([$"x-{v.ServerId}"], v.Leases.Select(l => l.LeaseId)));
     }
 
     private async Task<ServerRecord> StoredRecordAsync(string serverId, string code)

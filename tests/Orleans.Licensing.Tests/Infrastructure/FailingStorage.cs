@@ -19,6 +19,12 @@ public sealed class FailingStorage(IGrainStorage inner) : IGrainStorage, ILifecy
 
     public int FailedWrites;
 
+    /// <summary>When set, only the writes it picks fail (by state name and grain), whatever <see cref="FailWrites"/> says.</summary>
+    public Func<string, GrainId, bool>? FailWritesOf { get; set; }
+
+    /// <summary>When set, the reads it picks fail the way a store that went away fails.</summary>
+    public Func<string, GrainId, bool>? FailReadsOf { get; set; }
+
     /// <summary>Wraps the storage named <see cref="LicensingOptions.StorageName"/> that is registered already.</summary>
     public static void Decorate(ISiloBuilder silo)
     {
@@ -29,21 +35,24 @@ public sealed class FailingStorage(IGrainStorage inner) : IGrainStorage, ILifecy
         silo.Services.AddKeyedSingleton<IGrainStorage>(LicensingOptions.StorageName, (sp, key) => sp.GetRequiredKeyedService<FailingStorage>(key));
     }
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        FailReadsOf?.Invoke(stateName, grainId) == true
+            ? Task.FromException(new IOException("The license store is unreachable (read injected by the test)."))
+            : inner.ReadStateAsync(stateName, grainId, grainState);
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        Fail() ?? inner.WriteStateAsync(stateName, grainId, grainState);
+        Fail(stateName, grainId) ?? inner.WriteStateAsync(stateName, grainId, grainState);
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        Fail() ?? inner.ClearStateAsync(stateName, grainId, grainState);
+        Fail(stateName, grainId) ?? inner.ClearStateAsync(stateName, grainId, grainState);
 
     public void Participate(ISiloLifecycle lifecycle) => (inner as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
 
     public ValueTask DisposeAsync() => inner is IAsyncDisposable disposable ? disposable.DisposeAsync() : ValueTask.CompletedTask;
 
-    private Task? Fail()
+    private Task? Fail(string stateName, GrainId grainId)
     {
-        if (!_failWrites) return null;
+        if (!(FailWritesOf?.Invoke(stateName, grainId) ?? _failWrites)) return null;
         Interlocked.Increment(ref FailedWrites);
         return Task.FromException(new IOException("The license store is unreachable (injected by the test)."));
     }

@@ -107,3 +107,34 @@ public sealed class FailingStoreCollection : ICollectionFixture<FailingStoreFixt
 {
     public const string Name = "failing-store";
 }
+
+/// <summary>
+/// Three license servers whose stores can be made to fail per grain (<see cref="FailingStorage"/>) and which can stop
+/// answering the leader (<see cref="GiveUpPause"/>); the leader gives up on a silent server after two seconds.
+/// </summary>
+public sealed class FaultInjectionFixture : IAsyncLifetime
+{
+    public PoolCluster Pool { get; } = new(3, o =>
+    {
+        o.LeaseTtl = TimeSpan.FromMinutes(5);
+        o.RedistributeInterval = TimeSpan.Zero;
+        o.GiveUpTimeout = TimeSpan.FromSeconds(2);
+    }, silo =>
+    {
+        FailingStorage.Decorate(silo);
+        silo.AddIncomingGrainCallFilter<GiveUpPause>();
+    });
+
+    public FailingStorage StorageOf(string serverId) => (FailingStorage)Pool.Service<IServiceProvider>(serverId)
+        .GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(LicensingOptions.StorageName);
+
+    public Task InitializeAsync() => Pool.StartAsync();
+
+    public Task DisposeAsync() => Pool.DisposeAsync().AsTask();
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultInjectionCollection : ICollectionFixture<FaultInjectionFixture>
+{
+    public const string Name = "fault-injection";
+}
