@@ -82,6 +82,12 @@ public enum TransferMode
     /// seat moves with the lease.
     /// </summary>
     Leases = 2,
+
+    /// <summary>
+    /// Give idle allocations to a server that would deny a checkout: keep only what keeps usage within the threshold
+    /// (claim 32's re-distribution, at the moment demand needs it).
+    /// </summary>
+    Idle = 3,
 }
 
 /// <summary>

@@ -173,10 +173,12 @@ public sealed partial class PoolGrain(
             var asked = need;
             if (request.Reason == BorrowReason.ClientRequest)
             {
-                // Claims 5, 19: free pool, then down servers, then the leader server's own share.
+                // Claims 5, 19: free pool, then down servers, then the leader server's own share; then (claim 32, at
+                // once rather than on the next period) what other live servers hold beyond their threshold's need.
                 need -= TakeFromFreePool(need, sources);
                 need -= TakeFromDownServers(need, request.ServerId, sources);
                 need -= await TakeFromLeaderServerAsync(need, request.ServerId, sources);
+                need -= await TakeFromLiveServersAsync(need, request.ServerId, sources, TransferMode.Idle);
             }
             else
             {
@@ -184,7 +186,7 @@ public sealed partial class PoolGrain(
                 need -= await TakeFromLeaderServerAsync(need, request.ServerId, sources);
                 need -= TakeFromFreePool(need, sources);
                 need -= TakeFromDownServers(need, request.ServerId, sources);
-                need -= await TakeFromLiveServersAsync(need, request.ServerId, sources);
+                need -= await TakeFromLiveServersAsync(need, request.ServerId, sources, TransferMode.Unused);
             }
 
             var granted = asked - need;
@@ -360,7 +362,7 @@ public sealed partial class PoolGrain(
         return given;
     }
 
-    private async Task<int> TakeFromLiveServersAsync(int need, string takerId, List<BorrowSource> sources)
+    private async Task<int> TakeFromLiveServersAsync(int need, string takerId, List<BorrowSource> sources, TransferMode mode)
     {
         var taken = 0;
         var candidates = S.Servers
@@ -370,7 +372,7 @@ public sealed partial class PoolGrain(
         foreach (var serverId in candidates)
         {
             if (taken >= need) break;
-            var given = await GiveUpAsync(serverId, need - taken, TransferMode.Unused);
+            var given = await GiveUpAsync(serverId, need - taken, mode);
             if (given > 0) sources.Add(new BorrowSource(SourceKind.LiveServer, serverId, given));
             taken += given;
         }

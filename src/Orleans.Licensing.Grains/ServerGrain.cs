@@ -238,9 +238,12 @@ public sealed partial class ServerGrain(
 
     private int GivableOf(TransferRequest request, int allocated)
     {
-        var keep = request.Mode == TransferMode.Unused
-            ? _leases.InUse
-            : Math.Max(Math.Max(Record.BaseShare, Needed(_leases.InUse, Record.Threshold)), _leases.InUse);
+        var keep = request.Mode switch
+        {
+            TransferMode.Unused => _leases.InUse,
+            TransferMode.Idle => Math.Max(Needed(_leases.InUse, Record.Threshold), _leases.InUse),
+            _ => Math.Max(Math.Max(Record.BaseShare, Needed(_leases.InUse, Record.Threshold)), _leases.InUse),
+        };
         return Math.Clamp(allocated - keep, 0, Math.Max(0, request.Count));
     }
 

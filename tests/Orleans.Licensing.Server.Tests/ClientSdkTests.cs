@@ -77,7 +77,7 @@ public sealed class ClientSdkTests(PoolFixture pool)
         Assert.True(lease.IsLost);
         Assert.Equal(lease.LeaseId, e.Lease.LeaseId);
         Assert.Equal(1, await pool.InUseAsync(code));
-        await client.CheckinAsync(code, thief.LeaseId);
+        await client.CheckinAsync(code, thief.LeaseId, clientId: "someone-else");
     }
 
     [Fact]

@@ -61,8 +61,8 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
             // The lease itself is there: it renews as held, and checks in once.
             var renewed = await http.PutAsJsonAsync($"api/v1/licenses/{code}/leases/{leaseId}", new { clientId = "c", count = 2, serverId = "solo" });
             Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
-            Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"api/v1/licenses/{code}/leases/{leaseId}")).StatusCode);
-            Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync($"api/v1/licenses/{code}/leases/{leaseId}")).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"api/v1/licenses/{code}/leases/{leaseId}?clientId=c")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync($"api/v1/licenses/{code}/leases/{leaseId}?clientId=c")).StatusCode);
             await server.StopAsync();
         }
     }

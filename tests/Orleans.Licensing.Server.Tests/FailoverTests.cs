@@ -60,7 +60,7 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Contains("handed 2 unused allocations", _second.Log);
 
         // A request only the stopped server could serve is "unavailable" (503), so that clients try elsewhere.
-        var atStopped = await http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{Guid.NewGuid():N}?serverId=second");
+        var atStopped = await http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{Guid.NewGuid():N}?clientId=c&serverId=second");
         Api.AssertProblem(atStopped, System.Net.HttpStatusCode.ServiceUnavailable, "unavailable");
 
         var adopted = await failedOver.Task.WaitAsync(TimeSpan.FromSeconds(30));

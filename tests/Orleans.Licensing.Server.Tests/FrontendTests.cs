@@ -35,7 +35,7 @@ public sealed class FrontendTests(PoolFixture pool)
         Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"pool/{code}/checkout?clientId=web&count=2", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("pool/NO-SUCH-CODE")).StatusCode);
 
-        var checkin = await http.DeleteAsync($"pool/{code}/leases/{lease["leaseId"]}?serverId={lease["serverId"]}");
+        var checkin = await http.DeleteAsync($"pool/{code}/leases/{lease["leaseId"]}?serverId={lease["serverId"]}&clientId=web");
         Assert.Equal(HttpStatusCode.NoContent, checkin.StatusCode);
         Assert.Equal(0, await pool.InUseAsync(code));
         await frontend.StopAsync();

@@ -136,15 +136,19 @@ public sealed class LeaseApiTests(PoolFixture pool)
         var leaseId = (string)(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c","count":3}""")).Body!["leaseId"]!;
         Assert.Equal(3, await pool.InUseAsync(code));
 
-        var (status, body, _) = await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}");
+        // Only the client it was granted to checks a lease in; naming no client is a bad request.
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}?clientId=intruder"), HttpStatusCode.NotFound, "lease-unknown");
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}"), HttpStatusCode.BadRequest, "invalid-request");
+        Assert.Equal(3, await pool.InUseAsync(code));
+        var (status, body, _) = await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}?clientId=c");
 
         Assert.Equal(HttpStatusCode.NoContent, status);
         Assert.Null(body);
         Assert.Equal(0, await pool.InUseAsync(code));
-        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}"), HttpStatusCode.NotFound, "lease-unknown");
-        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{Guid.NewGuid():N}"), HttpStatusCode.NotFound, "lease-unknown");
-        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}?serverId=nowhere"), HttpStatusCode.NotFound, "lease-unknown");
-        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{new string('x', 129)}"), HttpStatusCode.BadRequest, "invalid-request");
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}?clientId=c"), HttpStatusCode.NotFound, "lease-unknown");
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{Guid.NewGuid():N}?clientId=c"), HttpStatusCode.NotFound, "lease-unknown");
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}?clientId=c&serverId=nowhere"), HttpStatusCode.NotFound, "lease-unknown");
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{new string('x', 129)}?clientId=c"), HttpStatusCode.BadRequest, "invalid-request");
 
         var again = await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c","count":3}""");
         Assert.Equal(HttpStatusCode.Created, again.Status);
@@ -160,6 +164,6 @@ public sealed class LeaseApiTests(PoolFixture pool)
 
         await Until.ValueAsync(() => pool.InUseAsync(code), inUse => inUse == 0, TimeSpan.FromSeconds(30), "the lease to expire");
 
-        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}"), HttpStatusCode.NotFound, "lease-unknown");
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{leaseId}?clientId=c"), HttpStatusCode.NotFound, "lease-unknown");
     }
 }

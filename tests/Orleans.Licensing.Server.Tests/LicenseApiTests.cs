@@ -184,7 +184,7 @@ public sealed class LicenseApiTests(PoolFixture pool)
         AssertProblem(await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/distribution", """{"even":true}"""), HttpStatusCode.NotFound, "unknown-license");
         AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c","count":1}"""), HttpStatusCode.NotFound, "unknown-license");
         AssertProblem(await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/leases/abc", """{"clientId":"c","count":1,"serverId":"alpha"}"""), HttpStatusCode.NotFound, "unknown-license");
-        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/abc"), HttpStatusCode.NotFound, "unknown-license");
+        AssertProblem(await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/abc?clientId=c"), HttpStatusCode.NotFound, "unknown-license");
         AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
         var all = (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray();
         Assert.DoesNotContain(all, l => (string?)l!["code"] == code);

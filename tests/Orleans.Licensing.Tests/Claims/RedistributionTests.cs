@@ -75,4 +75,27 @@ public sealed class RedistributionTests(PoolFixture fixture)
         var (after, _) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(10, after[busy]!.Allocated);
     }
+
+    [Fact]
+    [Trait("Claim", "32")]
+    public async Task A_server_that_would_deny_gets_the_idle_allocations_of_other_live_servers_at_once()
+    {
+        var code = PoolCluster.NewCode();
+        var servers = _pool.ServerIds;
+        var (leader, light, busy) = (servers[0], servers[1], servers[2]);
+        await _pool.AddCodeAsync(code, 30, leader, new DistributionCriteria(Even: true, DefaultThreshold: 0.8));
+        for (var i = 0; i < 4; i++) Assert.True((await _pool.Server(light, code).Checkout(new CheckoutRequest($"light-{i}", "l", 1))).Granted);
+
+        // Skewed demand: every other client is at the busy server. It gets its own 10, the leader server's 10 unused,
+        // and what the light server holds beyond its threshold's need (4 in use at 0.8 need 5): 5. No timer is running.
+        var granted = 0;
+        while ((await _pool.Server(busy, code).Checkout(new CheckoutRequest($"busy-{granted}", "b", 1))).Granted) granted++;
+        Assert.Equal(25, granted);
+
+        // At the first denial 29 of the 30 seats are in use (96.7 %): only the light server's threshold headroom is idle.
+        var (distribution, views) = await Invariants.CheckAsync(_pool, code);
+        Assert.Equal(29, views.Sum(v => v.InUse));
+        Assert.Equal(5, distribution[light]!.Allocated);
+        Assert.Equal(25, distribution[busy]!.Allocated);
+    }
 }
