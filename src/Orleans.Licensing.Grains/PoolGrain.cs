@@ -46,6 +46,7 @@ public sealed partial class PoolGrain(
     // Servers whose journal is being fenced: they cannot rejoin until the fence and the read of their leases are done.
     private readonly HashSet<string> _fencing = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _poked = new(StringComparer.Ordinal);
+    private bool _writing;
 
     private PoolState S => _live;
     private string Code => this.GetPrimaryKeyString();
@@ -204,11 +205,12 @@ public sealed partial class PoolGrain(
         });
     }
 
-    Task<DistributionSync?> IPoolGrain.Rejoin(string serverId, string siloAddress)
+    async Task<DistributionSync?> IPoolGrain.Rejoin(string serverId, string siloAddress)
     {
         // Interleaves with a change in flight: stop counting the server as down right away, so that no later step
         // takes its allocations, and report no more than is durable.
-        if (S.License is null) return Task.FromResult<DistributionSync?>(null);
+        if (S.License is null) return null;
+        await EnsureCurrentAsync();
 
         // Its journal is being fenced: what it loaded may predate the fence; it comes back after the fence is done.
         if (_fencing.Contains(serverId)) throw new LicensingException(LicensingErrors.Unavailable, $"License server '{serverId}' is being fenced for '{Code}'; retry.");
@@ -218,7 +220,22 @@ public sealed partial class PoolGrain(
         // A server that comes back below its base share (spent elsewhere while it was down) should not wait a whole
         // period for the idle surplus of the others.
         if (share.Allocated < share.BaseShare) _redistributing?.Change(TimeSpan.FromSeconds(1), _options.RedistributeInterval);
-        return Task.FromResult<DistributionSync?>(DurableSync());
+        return DurableSync();
+    }
+
+    /// <summary>
+    /// A rejoin is answered without a write, so a stale activation (on a silo that was paused while a new leader took
+    /// over) could hand a server allocations the new leader counts elsewhere: the stored version must still be ours.
+    /// </summary>
+    private async Task EnsureCurrentAsync()
+    {
+        if (_writing) return;   // our own write decides: if it fails, this activation goes away
+        var stored = new GrainState<PoolState>(new PoolState());
+        await services.GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName).ReadStateAsync("pool", this.GetGrainId(), stored);
+        if (_writing || stored.ETag == state.Etag) return;
+        LogStale(Code);
+        DeactivateOnIdle();
+        throw new LicensingException(LicensingErrors.Unavailable, $"The leader of '{Code}' moved; retry.");
     }
 
     /// <summary>A refused adoption borrows nothing: a made-up lease id must not act as a checkout.</summary>
@@ -684,6 +701,7 @@ public sealed partial class PoolGrain(
             // The provider may serialize on another thread after its first await, while an interleaved Rejoin changes
             // a share: it writes a copy taken now, on this grain's turn.
             state.State = copier.Copy(_live);
+            _writing = true;
             await state.WriteStateAsync();
         }
         catch (Exception e)
@@ -692,6 +710,10 @@ public sealed partial class PoolGrain(
             LogWriteFailed(e, Code);
             DeactivateOnIdle();
             StorageFailure.Throw(e);
+        }
+        finally
+        {
+            _writing = false;
         }
 
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
@@ -810,6 +832,9 @@ public sealed partial class PoolGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: a leader turn failed (written: {Written}); its changes are undone")]
     private partial void LogTurnFailed(Exception e, string code, bool written);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Code}: this leader activation is stale (another one wrote); it deactivates")]
+    private partial void LogStale(string code);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: server {ServerId} is up")]
     private partial void LogServerUp(string code, string serverId);

@@ -25,8 +25,10 @@ public sealed class RejoinTests(RejoinFixture fixture)
         {
             await _pool.WaitUntilDownAsync(code, victim);
 
-            // The survivors spend the dead server's allocations, then most of the burst ends: idle surplus above their shares.
+            // The survivors spend the dead server's allocations (and the leader's burst takes the other's idle ones too,
+            // beyond the one lease it serves), then most of the burst ends: idle surplus above their shares.
             var leases = new List<(string Server, string LeaseId)>();
+            leases.Add((other, (await _pool.Server(other, code).Checkout(new CheckoutRequest(Guid.NewGuid().ToString("N"), "burst", 1))).Lease!.LeaseId));
             foreach (var server in new[] { leader, other })
             {
                 while ((await _pool.Server(server, code).Checkout(new CheckoutRequest(Guid.NewGuid().ToString("N"), "burst", 1))).Lease is { } lease)
