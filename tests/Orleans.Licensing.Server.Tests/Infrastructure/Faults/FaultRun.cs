@@ -145,6 +145,8 @@ public sealed class FaultRun : IAsyncDisposable
         var file = Path.Combine(Path.GetTempPath(), "licensing-faults", $"{_name}-seed{Load.Seed}-{DateTime.UtcNow:HHmmss}.txt");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         await File.WriteAllTextAsync(file, report);
+        await File.WriteAllLinesAsync(Path.ChangeExtension(file, ".wire.txt"),   // evidence: every lease and every answer
+            [.. Ledger.Leases.OrderBy(l => l.Start).Select(l => l.ToString()), "", .. Ledger.Answers.OrderBy(a => a.SentAt).Select(a => a.ToString())]);
         if (failures.Count > 0) throw new Xunit.Sdk.XunitException($"{failures.Count} invariants failed (report: {file}):\n{report}");
     }
 
