@@ -24,6 +24,7 @@ public sealed class FaultRun : IAsyncDisposable
     private readonly List<string> _failures = [];
     private readonly List<LedgerClient> _clients = [];
     private readonly CancellationTokenSource _churn = new();
+    private readonly Dictionary<string, int> _logStart;
     private List<Task> _loops = [];
     private InvariantMonitor? _monitor;
 
@@ -34,6 +35,7 @@ public sealed class FaultRun : IAsyncDisposable
         _name = name;
         Load = load;
         Code = PoolFixture.NewCode("FLT");
+        _logStart = pool.Servers.ToDictionary(s => s.ServerId, s => s.Log.Length);
         Servers = new ServerSupervisor(pool, Note);
         _adminServices = PostgresPoolFixture.ClientServices([.. pool.Servers.Select(s => s.Url)], "fault-admin");
         Admin = _adminServices.GetRequiredService<LicensingClient>();
@@ -147,6 +149,11 @@ public sealed class FaultRun : IAsyncDisposable
         await File.WriteAllTextAsync(file, report);
         await File.WriteAllLinesAsync(Path.ChangeExtension(file, ".wire.txt"),   // evidence: every lease and every answer
             [.. Ledger.Leases.OrderBy(l => l.Start).Select(l => l.ToString()), "", .. Ledger.Answers.OrderBy(a => a.SentAt).Select(a => a.ToString())]);
+        foreach (var server in _pool.Servers)
+        {
+            // The servers' own logs of this run (all of their processes): what they said about the refusals above.
+            await File.WriteAllTextAsync(Path.ChangeExtension(file, $".{server.ServerId}.log"), server.Log[_logStart[server.ServerId]..]);
+        }
         if (failures.Count > 0) throw new Xunit.Sdk.XunitException($"{failures.Count} invariants failed (report: {file}):\n{report}");
     }
 
@@ -159,6 +166,7 @@ public sealed class FaultRun : IAsyncDisposable
         text.AppendLine($"checkouts: {string.Join(", ", checkouts)}; leases acknowledged {leases.Count}, failed over {leases.Count(l => l.Acks.Any(a => a.FailedOver))}, lost {leases.Count(l => l.Lost is not null)} ({string.Join(", ", leases.Where(l => l.Lost is not null).GroupBy(l => l.Lost!.Value.Error).Select(g => $"{g.Key}={g.Count()}"))})");
         text.AppendLine($"(a) max acknowledged seats held at once: {peak.Seats} of {Load.Seats} (at {peak.At.TotalSeconds:0.00}s)");
         text.AppendLine($"(b) in-time updates refused: {refusedInTime}");
+        text.AppendLine($"leases lost because no server answered an update before they expired (retries, not refusals): {leases.Count(l => l.Lost?.Error == "unreachable")}");
         text.AppendLine($"server exits the test did not cause (restarted): {Servers.Restarts}; invariant monitor samples: {_monitor?.Samples}");
         text.AppendLine($"wire: {LedgerChecks.Histogram(Ledger.Answers)}");
         text.AppendLine("timeline:");

@@ -7,9 +7,12 @@ namespace Orleans.Licensing.Server.Tests.Infrastructure.Faults;
 /// <summary>How the clients behave: how many, how many seats each asks for, how long they hold and wait.</summary>
 public sealed record FaultLoad(int Seats, int Clients, int DoubleEvery, TimeSpan HoldMin, TimeSpan HoldMax, TimeSpan PauseMin, TimeSpan PauseMax, int Seed)
 {
-    /// <summary>30 clients on 20 seats, every fourth asking for 2: demand well above the seats, as at a real peak.</summary>
+    /// <summary>
+    /// 30 clients on 20 seats, every fourth asking for 2: demand well above the seats, as at a real peak. Holds of
+    /// several renewal periods, so that a fault finds many leases to fail over.
+    /// </summary>
     public static FaultLoad FullPool(int seed = 1) =>
-        new(20, 30, 4, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(1500), seed);
+        new(20, 30, 4, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(12), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(1500), seed);
 }
 
 /// <summary>
