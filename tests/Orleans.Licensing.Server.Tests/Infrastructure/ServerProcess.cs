@@ -140,9 +140,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>SIGCONT: the process runs on from where it stopped, unaware of the time that passed.</summary>
     public void Resume()
     {
+        IsPaused = false;
         if (_process is not { HasExited: false } process) return;
         if (SysKill(process.Id, SigCont) != 0) throw new InvalidOperationException($"kill -CONT {process.Id} failed");
-        IsPaused = false;
     }
 
     public async ValueTask DisposeAsync()
