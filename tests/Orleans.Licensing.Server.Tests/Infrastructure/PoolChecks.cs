@@ -154,6 +154,11 @@ public sealed class InvariantMonitor : IAsyncDisposable
 
     public int Samples { get; private set; }
 
+    public IReadOnlyList<string> Violations
+    {
+        get { lock (_violations) return [.. _violations]; }
+    }
+
     public async Task AssertNoViolationAsync()
     {
         await DisposeAsync();

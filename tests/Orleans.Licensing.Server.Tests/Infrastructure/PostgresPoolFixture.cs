@@ -36,10 +36,13 @@ public abstract class PostgresPoolFixture : IAsyncLifetime
 
     private readonly IReadOnlyDictionary<string, string> _settings;
 
-    protected PostgresPoolFixture(TimeSpan leaseTtl, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="membership">Failure detection settings; null: the shrunk <see cref="Membership"/>, empty: Orleans' defaults.</param>
+    protected PostgresPoolFixture(TimeSpan leaseTtl, IReadOnlyDictionary<string, string>? settings = null,
+        IReadOnlyDictionary<string, string>? membership = null)
     {
         LeaseTtl = leaseTtl;
         _settings = settings ?? new Dictionary<string, string>();
+        MembershipSettings = membership ?? Membership;
         var run = Guid.NewGuid().ToString("N")[..12];
         ClusterId = $"test-cluster-{run}";
         ServiceId = $"test-service-{run}";
@@ -59,7 +62,9 @@ public abstract class PostgresPoolFixture : IAsyncLifetime
 
     public ServerProcess this[string serverId] => Servers.Single(s => s.ServerId == serverId);
 
-    public string MembershipSummary => string.Join(", ", Membership.Select(m => $"{m.Key["Licensing__Membership__".Length..]}={m.Value}"));
+    public IReadOnlyDictionary<string, string> MembershipSettings { get; }
+
+    public string MembershipSummary => MembershipSettings.Count == 0 ? "Orleans defaults" : string.Join(", ", MembershipSettings.Select(m => $"{m.Key["Licensing__Membership__".Length..]}={m.Value}"));
 
     public async Task InitializeAsync()
     {
@@ -73,7 +78,7 @@ public abstract class PostgresPoolFixture : IAsyncLifetime
         {
             var data = Path.Combine(Path.GetTempPath(), "licensing-tests", Guid.NewGuid().ToString("N"));
             _dataPaths.Add(data);
-            var settings = new Dictionary<string, string>(Membership)
+            var settings = new Dictionary<string, string>(MembershipSettings)
             {
                 ["ConnectionStrings__Licensing"] = connectionString,
                 ["Licensing__ClusterId"] = ClusterId,

@@ -19,6 +19,18 @@ public static class PostgresRows
         return rows;
     }
 
+    /// <summary>The status of the newest membership row (highest generation) of one server, or null before it ever joined.</summary>
+    public static async Task<string?> LatestStatusAsync(string connectionString, string clusterId, string serverId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT Status FROM OrleansMembershipTable WHERE DeploymentId = @d AND SiloName = @n ORDER BY Generation DESC LIMIT 1", connection);
+        command.Parameters.AddWithValue("d", clusterId);
+        command.Parameters.AddWithValue("n", serverId);
+        return await command.ExecuteScalarAsync() is int status ? StatusName(status) : null;
+    }
+
     public static async Task<long> StorageRowsAsync(string connectionString, string serviceId)
     {
         await using var connection = new NpgsqlConnection(connectionString);

@@ -59,6 +59,15 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process is null || _process.HasExited;
 
+    /// <summary>SIGSTOPped and not resumed yet: the process is alive but answers nothing (a GC or VM pause).</summary>
+    public bool IsPaused { get; private set; }
+
+    /// <summary>How many times the process was started (a restart keeps the server id, ports and data path).</summary>
+    public int Starts { get; private set; }
+
+    /// <summary>The exit code of the last process, when it has exited.</summary>
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
     public string Log
     {
         get { lock (_log) return _log.ToString(); }
@@ -79,10 +88,13 @@ public sealed class ServerProcess : IAsyncDisposable
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process?.Dispose();   // the previous run of this server, if any, has exited
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
+        IsPaused = false;
+        Starts++;
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Until.TrueAsync(async () =>
@@ -112,8 +124,25 @@ public sealed class ServerProcess : IAsyncDisposable
     public async Task KillAsync()
     {
         if (_process is not { HasExited: false } process) return;
-        process.Kill(entireProcessTree: true);
+        process.Kill(entireProcessTree: true);   // SIGKILL ends a stopped process too
         await process.WaitForExitAsync();
+        IsPaused = false;
+    }
+
+    /// <summary>SIGSTOP: the process freezes (sockets stay open, so peers and clients see timeouts, not refusals).</summary>
+    public void Pause()
+    {
+        if (_process is not { HasExited: false } process) throw new InvalidOperationException($"Server {ServerId} is not running.");
+        if (SysKill(process.Id, SigStop) != 0) throw new InvalidOperationException($"kill -STOP {process.Id} failed");
+        IsPaused = true;
+    }
+
+    /// <summary>SIGCONT: the process runs on from where it stopped, unaware of the time that passed.</summary>
+    public void Resume()
+    {
+        IsPaused = false;
+        if (_process is not { HasExited: false } process) return;
+        if (SysKill(process.Id, SigCont) != 0) throw new InvalidOperationException($"kill -CONT {process.Id} failed");
     }
 
     public async ValueTask DisposeAsync()
@@ -146,6 +175,10 @@ public sealed class ServerProcess : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    // Linux signal numbers (x86-64 and arm64).
+    private const int SigCont = 18;
+    private const int SigStop = 19;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
