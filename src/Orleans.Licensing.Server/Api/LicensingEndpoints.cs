@@ -66,6 +66,7 @@ public static class LicensingEndpoints
             .WithTags("Servers").WithName("GetServers").WithSummary("The pool's license servers and their status")
             .Produces<IReadOnlyList<ServerResponse>>();
 
+        if (app.ServiceProvider.GetRequiredService<ServerSettings>().DiagnosticsEndpoint) api.MapDiagnostics();
         return app;
     }
 
