@@ -145,7 +145,7 @@ internal static class CompareCommand
         await GuardAsync("congestion (3 server processes)", congestion.RunAsync);
 
         Console.WriteLine();
-        Console.WriteLine(Table(results));
+        if (results.Count > 0) Console.WriteLine(Table(results));
         if (congestion.Report() is { Length: > 0 } congested) Console.WriteLine($"{Environment.NewLine}{congested}{Environment.NewLine}");
         if (targets.Report() is { Length: > 0 } report) Console.WriteLine($"{Environment.NewLine}{report}{Environment.NewLine}");
         foreach (var m in missing) Console.WriteLine($"not measured: {m}");

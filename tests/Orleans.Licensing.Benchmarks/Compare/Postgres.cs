@@ -106,6 +106,11 @@ internal static class Postgres
             await connection.OpenAsync();
             return true;
         }
+        catch (PostgresException)
+        {
+            // The server answered, with an error (e.g. no such role or database on a fresh machine): it is running.
+            return true;
+        }
         catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
         {
             return false;
