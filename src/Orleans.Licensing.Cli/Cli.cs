@@ -241,7 +241,10 @@ public sealed class Cli(TextWriter output, TextWriter error)
     }
 
     private void WriteLease(LeaseInfo l) =>
-        output.WriteLine($"Lease {l.LeaseId}  code {l.Code}  count {l.Count}  server {l.ServerId}  client {l.ClientId}  expires {l.ExpiresAt:u}  renew after {l.RenewAfter:u}");
+        output.WriteLine($"Lease {l.LeaseId}  code {l.Code}  count {l.Count}  server {l.ServerId}  client {l.ClientId}  expires {l.ExpiresAt:u}{In(l.TtlSeconds)}  renew after {l.RenewAfter:u}{In(l.RenewAfterSeconds)}");
+
+    // The server's durations: what a script should wait by, since its clock may not agree with the server's.
+    private static string In(double? seconds) => seconds is { } s ? string.Create(CultureInfo.InvariantCulture, $" (in {s:0.###} s)") : "";
 
     private void Table(string[] header, IEnumerable<string[]> rows)
     {

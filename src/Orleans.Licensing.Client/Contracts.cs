@@ -25,7 +25,11 @@ public sealed record LicenseInfo(
 
 public sealed record ServerShareInfo(string ServerId, string Status, int Allocated, int InUse, double Threshold, int BaseShare, int Held);
 
-public sealed record LeaseInfo(string LeaseId, string Code, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, DateTimeOffset RenewAfter);
+/// <param name="TtlSeconds">Seconds until the lease expires, counted by the server from its answer (null from an older server).</param>
+/// <param name="RenewAfterSeconds">Seconds until the next heartbeat is due, counted the same way.</param>
+public sealed record LeaseInfo(
+    string LeaseId, string Code, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, DateTimeOffset RenewAfter,
+    double? TtlSeconds = null, double? RenewAfterSeconds = null);
 
 public sealed record ServerInfo(string ServerId, string Status, string Address, bool Self);
 

@@ -3,7 +3,9 @@ using Microsoft.Extensions.Logging;
 namespace Orleans.Licensing.Client;
 
 /// <summary>
-/// A lease the application holds. It renews itself at <see cref="LeaseInfo.RenewAfter"/>; when its server stops
+/// A lease the application holds. It renews itself when <see cref="LeaseInfo.RenewAfterSeconds"/> have passed on this
+/// process' monotonic clock since the request that got the lease was sent, so a wall clock that is off does not
+/// matter (<see cref="LeaseInfo.RenewAfter"/> only from a server too old to send durations); when its server stops
 /// answering it sends the update to the next server (fail-over mode), which adopts the lease with the same id and
 /// count. <see cref="Lost"/> fires only when the pool refuses the lease or no server answered before it expired.
 /// <see cref="DisposeAsync"/> checks it in.
@@ -16,13 +18,16 @@ public sealed partial class LicenseLease : IAsyncDisposable
     private readonly Lock _gate = new();
     private LeaseInfo _lease;
     private Uri _server;
+    private long _sentAt;
     private int _disposed;
 
-    internal LicenseLease(LicensingClient client, LeaseInfo lease, Uri server)
+    /// <param name="sentAt">When the request that got <paramref name="lease"/> was sent (<see cref="TimeProvider.GetTimestamp"/>).</param>
+    internal LicenseLease(LicensingClient client, LeaseInfo lease, Uri server, long sentAt)
     {
         _client = client;
         _lease = lease;
         _server = server;
+        _sentAt = sentAt;
         _renewals = Task.Run(() => RenewLoopAsync(_stop.Token));
     }
 
@@ -46,7 +51,32 @@ public sealed partial class LicenseLease : IAsyncDisposable
     /// <summary>The URL of the server this lease talks to now.</summary>
     public Uri Server { get { lock (_gate) return _server; } }
 
+    /// <summary>The server's expiry time, by the server's clock (for display: compare <see cref="TimeToLive"/>, not this, with now).</summary>
     public DateTimeOffset ExpiresAt => Current.ExpiresAt;
+
+    /// <summary>How long the lease is still valid, by this process' monotonic clock (zero once expired).</summary>
+    public TimeSpan TimeToLive
+    {
+        get
+        {
+            var left = Remaining(l => l.TtlSeconds, l => l.ExpiresAt);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>
+    /// Time left until a moment of the current lease: its duration counted from when the request was sent (the server
+    /// started counting after that, so this errs early), or, from an older server, its absolute time by the wall clock.
+    /// </summary>
+    private TimeSpan Remaining(Func<LeaseInfo, double?> seconds, Func<LeaseInfo, DateTimeOffset> at)
+    {
+        LeaseInfo lease;
+        long sentAt;
+        lock (_gate) (lease, sentAt) = (_lease, _sentAt);
+        return seconds(lease) is { } s
+            ? TimeSpan.FromSeconds(s) - _client.Time.GetElapsedTime(sentAt)
+            : at(lease) - _client.Time.GetUtcNow();
+    }
 
     public bool IsLost { get; private set; }
 
@@ -61,15 +91,17 @@ public sealed partial class LicenseLease : IAsyncDisposable
         {
             try
             {
-                var wait = Current.RenewAfter - _client.Time.GetUtcNow();
+                var wait = Remaining(l => l.RenewAfterSeconds, l => l.RenewAfter);
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, _client.Time, stop);
                 var before = Current;
+                var sent = _client.Time.GetTimestamp();
                 var (renewed, server) = await _client.RenewAsync(before, Server, stop);
                 var failedOver = renewed.ServerId != before.ServerId;
                 lock (_gate)
                 {
                     _lease = renewed;
                     _server = server;
+                    _sentAt = sent;
                 }
 
                 Renewals++;
@@ -92,7 +124,7 @@ public sealed partial class LicenseLease : IAsyncDisposable
             }
             catch (LicensingUnavailableException e)
             {
-                if (_client.Time.GetUtcNow() >= Current.ExpiresAt)
+                if (TimeToLive <= TimeSpan.Zero)
                 {
                     MarkLost("unreachable", $"No license server answered before the lease expired: {e.Message}");
                     return;

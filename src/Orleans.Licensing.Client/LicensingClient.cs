@@ -28,10 +28,11 @@ public sealed partial class LicensingClient(
     {
         // Our own lease id makes a retried checkout safe: the server grants it once.
         var body = new CheckoutBody(Options.ClientId, count, Guid.NewGuid().ToString("N"));
+        var sent = time.GetTimestamp();
         var (lease, server) = await OnAnyServerAsync(
             (api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Post, LeasesPath(code), body, ct), null, idempotent: true, cancellationToken);
         LogAcquired(lease.LeaseId, code, count, lease.ServerId);
-        return new LicenseLease(this, lease, server);
+        return new LicenseLease(this, lease, server, sent);
     }
 
     public Task<LicenseInfo> AddLicenseAsync(AddLicenseRequest request, CancellationToken cancellationToken = default) =>

@@ -29,6 +29,11 @@ public sealed class LeaseApiTests(PoolFixture pool)
         var renewAfter = lease["renewAfter"]!.GetValue<DateTimeOffset>();
         Assert.True(renewAfter < expiresAt);
         Assert.True(expiresAt > DateTimeOffset.UtcNow);
+        // The durations the SDK schedules by (issue 9, item 5): the server's own clock, so they match its absolute times.
+        var ttl = lease["ttlSeconds"]!.GetValue<double>();
+        var renewIn = lease["renewAfterSeconds"]!.GetValue<double>();
+        Assert.True(renewIn > 0 && renewIn < ttl, $"renewAfterSeconds {renewIn}, ttlSeconds {ttl}");
+        Assert.InRange((expiresAt - renewAfter).TotalSeconds - (ttl - renewIn), -0.01, 0.01);
         Assert.Equal(2, await pool.InUseAsync(code));
 
         AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"workstation-8","count":2}"""), HttpStatusCode.Conflict, "no-allocation");

@@ -29,9 +29,23 @@ public sealed record CheckoutBody(string? ClientId, int Count, string? LeaseId =
 /// <summary>A heartbeat. <see cref="ServerId"/> is the server the client believes holds the lease.</summary>
 public sealed record HeartbeatBody(string? ClientId, int Count, string? ServerId);
 
-public sealed record LeaseResponse(string LeaseId, string Code, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, DateTimeOffset RenewAfter)
+/// <param name="TtlSeconds">Seconds from now until <see cref="ExpiresAt"/>, by this server's clock.</param>
+/// <param name="RenewAfterSeconds">Seconds from now until <see cref="RenewAfter"/>, by this server's clock.</param>
+/// <remarks>
+/// Clients schedule from the durations, measured on their own monotonic clock from when they sent the request: a
+/// client whose wall clock is off would otherwise renew too late (behind) or in a loop (ahead). The absolute times
+/// stay for display and older clients.
+/// </remarks>
+public sealed record LeaseResponse(
+    string LeaseId, string Code, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, DateTimeOffset RenewAfter,
+    double TtlSeconds, double RenewAfterSeconds)
 {
-    public static LeaseResponse From(Lease l) => new(l.LeaseId, l.Code, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.RenewAfter);
+    /// <param name="now">This server's clock, the one the lease's server grain set the absolute times by.</param>
+    public static LeaseResponse From(Lease l, DateTimeOffset now) => new(
+        l.LeaseId, l.Code, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.RenewAfter, Seconds(l.ExpiresAt - now), Seconds(l.RenewAfter - now));
+
+    // Milliseconds are enough; a moment already past is 0 (renew now / already expired), never negative.
+    private static double Seconds(TimeSpan span) => Math.Round(Math.Max(0, span.TotalSeconds), 3);
 }
 
 /// <summary>One license code: its seats, free pool, distribution version, current leader, and each server's share.</summary>

@@ -42,14 +42,14 @@ public static class LicensingEndpoints
             {
                 var (lease, denied) = await pool.CheckoutAsync(code, await JsonBody.ReadAsync<CheckoutBody>(request));
                 if (lease is null) throw new LicensingException(LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
-                return Results.Created($"/api/v1/licenses/{Uri.EscapeDataString(code)}/leases/{lease.LeaseId}", LeaseResponse.From(lease));
+                return Results.Created($"/api/v1/licenses/{Uri.EscapeDataString(code)}/leases/{lease.LeaseId}", LeaseResponse.From(lease, DateTimeOffset.UtcNow));
             })
             .WithName("Checkout").WithSummary("Check out allocations: a lease (claim 1)")
             .Accepts<CheckoutBody>("application/json").Produces<LeaseResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         leases.MapPut("/{leaseId}", async (string code, string leaseId, HttpRequest request, PoolGateway pool) =>
-                Results.Ok(LeaseResponse.From(await pool.UpdateAsync(code, leaseId, await JsonBody.ReadAsync<HeartbeatBody>(request)))))
+                Results.Ok(LeaseResponse.From(await pool.UpdateAsync(code, leaseId, await JsonBody.ReadAsync<HeartbeatBody>(request)), DateTimeOffset.UtcNow)))
             .WithName("Heartbeat").WithSummary("Renew a lease; sent to another server than serverId it is a fail-over update and that server adopts the lease (claims 13-15)")
             .Accepts<HeartbeatBody>("application/json").Produces<LeaseResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
@@ -66,6 +66,7 @@ public static class LicensingEndpoints
             .WithTags("Servers").WithName("GetServers").WithSummary("The pool's license servers and their status")
             .Produces<IReadOnlyList<ServerResponse>>();
 
+        if (app.ServiceProvider.GetRequiredService<ServerSettings>().DiagnosticsEndpoint) api.MapDiagnostics();
         return app;
     }
 

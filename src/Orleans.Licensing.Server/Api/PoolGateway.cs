@@ -130,7 +130,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings)
         {
             return (await grains.GetServerGrain(share.ServerId, code).GetUsage().WaitAsync(LiveViewTimeout)).InUse;
         }
-        catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or LicensingException { Error: LicensingErrors.Unavailable })
+        catch (Exception e) when (TransientFailures.Is(e) || e is LicensingException { Error: LicensingErrors.Unavailable })
         {
             return share.InUse;
         }

@@ -1,6 +1,6 @@
 namespace Orleans.Licensing.Server.Api;
 
-/// <summary>Turns a refused request into its problem details, and an unreachable grain into 503 so clients fail over.</summary>
+/// <summary>Turns a refused request into its problem details, and a transient Orleans failure (see <see cref="TransientFailures"/>) into 503 + Retry-After so clients retry or fail over.</summary>
 public sealed partial class ProblemFilter(ILogger<ProblemFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -13,7 +13,7 @@ public sealed partial class ProblemFilter(ILogger<ProblemFilter> logger) : IEndp
         {
             return Problems.From(e, context.HttpContext);
         }
-        catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+        catch (Exception e) when (TransientFailures.Is(e))
         {
             LogUnavailable(e, context.HttpContext.Request.Path);
             return Problems.Create(Problems.Unavailable, e.Message, context.HttpContext);

@@ -22,13 +22,31 @@ public static class Problems
             _ => (StatusCodes.Status500InternalServerError, "Unexpected error."),
         };
 
-        return Results.Problem(
+        var problem = Results.Problem(
             detail: detail,
             instance: context.Request.Path,
             statusCode: status,
             title: title,
             type: TypeBase + error,
             extensions: new Dictionary<string, object?> { ["error"] = error });
+        return status == StatusCodes.Status503ServiceUnavailable ? new WithRetryAfter(problem) : problem;
+    }
+
+    /// <summary>Seconds a client should wait before it asks this server again (it may try another one at once).</summary>
+    public const int RetryAfterSeconds = 1;
+
+    /// <summary>Every 503 says when to come back (RFC 9110 §10.2.3), so clients and proxies retry instead of giving up.</summary>
+    private sealed class WithRetryAfter(IResult inner) : IResult, IStatusCodeHttpResult, IValueHttpResult
+    {
+        public int? StatusCode => (inner as IStatusCodeHttpResult)?.StatusCode;
+
+        public object? Value => (inner as IValueHttpResult)?.Value;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
     }
 
     /// <summary>

@@ -44,6 +44,12 @@ public sealed class ServerSettings
     /// </summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>
+    /// Serves <c>GET /api/v1/diagnostics/counters</c> (calls this server made to the leader, per method) to loopback
+    /// callers only. Off by default: for benchmarks and debugging, not an interface.
+    /// </summary>
+    public bool DiagnosticsEndpoint { get; set; }
+
     public const string DefaultClusterName = "orleans-licensing";
 
     public string DatabaseFile => Path.Combine(Path.GetFullPath(DataPath), "licensing.db");

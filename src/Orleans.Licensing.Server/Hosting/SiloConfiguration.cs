@@ -19,6 +19,12 @@ public static class SiloConfiguration
         // Any ClusterMembershipOptions property (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration,
         // TableRefreshTimeout, IAmAliveTablePublishTimeout, ...) can be set as Licensing:Membership:<Name>.
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
+        if (settings.DiagnosticsEndpoint)
+        {
+            // One instance: the filter counts, the diagnostics endpoint reads.
+            silo.Services.AddSingleton<PoolCallCounter>();
+            silo.Services.AddSingleton<IOutgoingGrainCallFilter>(sp => sp.GetRequiredService<PoolCallCounter>());
+        }
 
         if (configuration.GetConnectionString(ConnectionStringName) is { Length: > 0 } connectionString)
         {

@@ -141,8 +141,12 @@ internal static class CompareCommand
             }
         });
 
+        var congestion = new Congestion(settings, args, runId);
+        await GuardAsync("congestion (3 server processes)", congestion.RunAsync);
+
         Console.WriteLine();
-        Console.WriteLine(Table(results));
+        if (results.Count > 0) Console.WriteLine(Table(results));
+        if (congestion.Report() is { Length: > 0 } congested) Console.WriteLine($"{Environment.NewLine}{congested}{Environment.NewLine}");
         if (targets.Report() is { Length: > 0 } report) Console.WriteLine($"{Environment.NewLine}{report}{Environment.NewLine}");
         foreach (var m in missing) Console.WriteLine($"not measured: {m}");
 
@@ -180,7 +184,7 @@ internal static class CompareCommand
             {
                 seats = settings.Seats, clients = settings.Clients, spreadCodes = settings.SpreadCodes, warmupSeconds = settings.Warmup.TotalSeconds,
                 measuredSeconds = settings.Duration.TotalSeconds, holdMs = settings.Hold.TotalMilliseconds, postgresCounterPool = settings.PostgresPool,
-            }, contenders, results, openLoopAtHalfPeak = targets.OpenLoopResults, skewed = targets.Skewed,
+            }, contenders, results, openLoopAtHalfPeak = targets.OpenLoopResults, skewed = targets.Skewed, congestion = congestion.Results,
                 ratiosOnHotCode = ratios, notMeasured = missing },
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.WriteLine($"json: {Path.GetFullPath(path)}");

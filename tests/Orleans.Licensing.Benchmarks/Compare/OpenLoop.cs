@@ -29,7 +29,9 @@ internal sealed record OpenLoopResult(
     double MachineCpuBusyPercent,
     double ProcessCpuPercent,
     double StoreCpuPercent,
-    double OtherCpuPercent);
+    double OtherCpuPercent,
+    double DeniedCheckoutP50Ms = double.NaN,
+    double DeniedCheckoutP99Ms = double.NaN);
 
 /// <summary>
 /// Open loop: pairs (checkout → hold → check-in) started at a fixed rate by a clock, whatever the answers do, so that
@@ -45,7 +47,8 @@ internal static class OpenLoop
     private const byte Pending = 0, Paired = 1, Denied = 2, Failed = 3;
 
     public static async Task<OpenLoopResult> MeasureAsync(
-        Contender contender, string workload, IReadOnlyList<string> codes, double peakPairsPerSecond, double fraction, Settings settings)
+        Contender contender, string workload, IReadOnlyList<string> codes, double peakPairsPerSecond, double fraction, Settings settings,
+        Func<Task>? atWindowStart = null, Func<Task>? atWindowEnd = null)
     {
         var rate = peakPairsPerSecond * fraction;
         if (!(rate > 0)) throw new ArgumentOutOfRangeException(nameof(peakPairsPerSecond), "the closed-loop peak must be above 0 pairs/s");
@@ -80,6 +83,7 @@ internal static class OpenLoop
                 var granted = Stopwatch.GetTimestamp();
                 if (checkin is null)
                 {
+                    checkoutMs[k] = Ms(intended, granted);
                     outcome[k] = Denied;
                     return;
                 }
@@ -126,6 +130,7 @@ internal static class OpenLoop
         var windowStart = t0 + (long)(measuredFrom / rate * frequency);
         var windowEnd = Intended(total);
         await DelayUntilAsync(windowStart);
+        if (atWindowStart is not null) await atWindowStart();
         var machineBefore = Runner.MachineCpu();
         var processBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var storeBefore = Runner.ProcessJiffies(contender.StoreProcesses);
@@ -134,6 +139,7 @@ internal static class OpenLoop
         var machineAfter = Runner.MachineCpu();
         var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - processBefore).TotalSeconds;
         var storeAfter = Runner.ProcessJiffies(contender.StoreProcesses);
+        if (atWindowEnd is not null) await atWindowEnd();
         scheduler.Join();
         var all = Task.WhenAll(tasks);
         await Task.WhenAny(all, Task.Delay(Drain));
@@ -156,7 +162,8 @@ internal static class OpenLoop
             firstError is null ? null : $"{firstError.GetType().Name}: {firstError.Message}",
             measured.LongCount(k => outcome[k] == Pending), Interlocked.Read(ref maxOutstanding),
             Math.Round(machineBusy, 1), Math.Round(processPercent, 1), Math.Round(storePercent, 1),
-            Math.Round(Math.Max(0, machineBusy - processPercent - storePercent), 1));
+            Math.Round(Math.Max(0, machineBusy - processPercent - storePercent), 1),
+            P(measured.Where(k => outcome[k] == Denied).Select(k => checkoutMs[k]), 0.50), P(measured.Where(k => outcome[k] == Denied).Select(k => checkoutMs[k]), 0.99));
     }
 
     private static async Task DelayUntilAsync(long timestamp)

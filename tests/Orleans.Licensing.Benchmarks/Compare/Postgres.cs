@@ -31,6 +31,7 @@ internal static class Postgres
             }
         }
 
+        await EnsureRoleAndDatabaseAsync(connectionString);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var check = new NpgsqlCommand("SELECT count(*) FROM pg_tables WHERE tablename IN ('orleansquery', 'licensing_grain_state', 'orleansmembershiptable')", connection);
@@ -43,6 +44,48 @@ internal static class Postgres
             await using var apply = new NpgsqlCommand(await File.ReadAllTextAsync(file), connection);
             await apply.ExecuteNonQueryAsync();
         }
+    }
+
+    /// <summary>
+    /// A fresh machine has PostgreSQL but not our role or database (.ci/run creates them): create them the way .ci/run
+    /// does, as the postgres superuser over its local socket (<c>runuser -u postgres -- psql</c>).
+    /// </summary>
+    private static async Task EnsureRoleAndDatabaseAsync(string connectionString)
+    {
+        try
+        {
+            await using var probe = new NpgsqlConnection(connectionString);
+            await probe.OpenAsync();
+            return;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification or PostgresErrorCodes.InvalidCatalogName)
+        {
+            Console.WriteLine($"PostgreSQL refused the connection ({e.SqlState}: {e.MessageText}): creating the role and database as .ci/run does");
+        }
+
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        string Literal(string? v) => "'" + (v ?? "").Replace("'", "''", StringComparison.Ordinal) + "'";
+        string Name(string? v) => "\"" + (v ?? "").Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        var sql = $"""
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {Literal(b.Username)}) THEN
+                    CREATE ROLE {Name(b.Username)} LOGIN PASSWORD {Literal(b.Password)};
+                END IF;
+            END
+            $$;
+            SELECT 'CREATE DATABASE {Name(b.Database)} OWNER {Name(b.Username)}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {Literal(b.Database)})\gexec
+            """;
+        var start = new ProcessStartInfo("runuser", ["-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-q"])
+        {
+            UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true, WorkingDirectory = "/",
+        };
+        using var psql = Process.Start(start) ?? throw new InvalidOperationException("could not start runuser");
+        await psql.StandardInput.WriteAsync(sql);
+        psql.StandardInput.Close();
+        var error = await psql.StandardError.ReadToEndAsync();
+        await psql.WaitForExitAsync();
+        if (psql.ExitCode != 0) throw new InvalidOperationException($"creating role and database failed ({psql.ExitCode}): {error}; run `bash .ci/run` once instead.");
     }
 
     public static string RepositoryRoot()
@@ -61,6 +104,11 @@ internal static class Postgres
         {
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
+            return true;
+        }
+        catch (PostgresException)
+        {
+            // The server answered, with an error (e.g. no such role or database on a fresh machine): it is running.
             return true;
         }
         catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
