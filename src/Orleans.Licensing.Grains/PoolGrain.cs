@@ -450,6 +450,7 @@ public sealed partial class PoolGrain(
     {
         var changed = false;
         var byHolder = new Dictionary<string, List<AdoptedLease>>(StringComparer.Ordinal);
+        var unfinished = new HashSet<string>(StringComparer.Ordinal);
         foreach (var adoption in adoptions)
         {
             var holderId = adoption.OriginServerId;
@@ -457,6 +458,10 @@ public sealed partial class PoolGrain(
             {
                 if (prior.AdopterServerId == adopterId) continue;   // a retry: adopted here already
                 holderId = prior.AdopterServerId;
+
+                // An earlier adopter that does not hold it never finished its adoption (it failed after we recorded
+                // it): the lease is still the client's, and moves on.
+                if (prior.Matches(adoption)) unfinished.Add(adoption.LeaseId);
             }
 
             if (!byHolder.TryGetValue(holderId, out var leases)) byHolder[holderId] = leases = [];
@@ -481,8 +486,8 @@ public sealed partial class PoolGrain(
                     var unknown = (released.Unknown ?? []).ToHashSet(StringComparer.Ordinal);
                     foreach (var lease in leases)
                     {
-                        if (unknown.Contains(lease.LeaseId)) refused[lease.LeaseId] = LicensingErrors.LeaseUnknown;
-                        else RecordAdoption(lease.LeaseId, holderId, adopterId);
+                        if (unknown.Contains(lease.LeaseId) && !unfinished.Contains(lease.LeaseId)) refused[lease.LeaseId] = LicensingErrors.LeaseUnknown;
+                        else RecordAdoption(lease, holderId, adopterId);
                     }
 
                     continue;
@@ -503,7 +508,12 @@ public sealed partial class PoolGrain(
                 {
                     // Its seat at the down holder is unused from here on: a source for this very borrow.
                     holder.Held.Remove(lease.LeaseId);
-                    RecordAdoption(lease.LeaseId, holderId, adopterId);
+                    RecordAdoption(lease, holderId, adopterId);
+                    changed = true;
+                }
+                else if (unfinished.Contains(lease.LeaseId))
+                {
+                    RecordAdoption(lease, holderId, adopterId);
                     changed = true;
                 }
                 else
@@ -676,8 +686,8 @@ public sealed partial class PoolGrain(
     }
 
     /// <summary>The lease is its adopter's now, until it would expire on this grain's clock (no other silo's).</summary>
-    private void RecordAdoption(string leaseId, string holderId, string adopterId) =>
-        S.Adoptions[leaseId] = new Adoption(holderId, adopterId, DateTimeOffset.UtcNow + _options.LeaseTtl);
+    private void RecordAdoption(AdoptedLease lease, string holderId, string adopterId) =>
+        S.Adoptions[lease.LeaseId] = new Adoption(holderId, adopterId, DateTimeOffset.UtcNow + _options.LeaseTtl, lease.ClientId, lease.Count);
 
     private void PruneAdoptions()
     {

@@ -55,7 +55,13 @@ public sealed record HeldLease([property: Id(0)] int Count, [property: Id(1)] Da
 public sealed record Adoption(
     [property: Id(0)] string OriginServerId,
     [property: Id(1)] string AdopterServerId,
-    [property: Id(2)] DateTimeOffset ExpiresAt);
+    [property: Id(2)] DateTimeOffset ExpiresAt,
+    [property: Id(3)] string? ClientId = null,
+    [property: Id(4)] int Count = 0)
+{
+    /// <summary>Whether a fail-over update is for this very lease (same client, same count).</summary>
+    public bool Matches(AdoptedLease update) => ClientId == update.ClientId && Count == update.Count;
+}
 
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.BorrowOutcome")]
 public sealed record BorrowOutcome(

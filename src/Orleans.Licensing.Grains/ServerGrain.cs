@@ -21,6 +21,7 @@ public sealed partial class ServerGrain(
 {
     private const int RecentTransfersKept = 64;
     private const int LeaderAttempts = 4;
+    private const int AdoptedAwayKept = 4096;
 
     private readonly LicensingOptions _options = options.Value;
     private string _serverId = "";
@@ -36,6 +37,7 @@ public sealed partial class ServerGrain(
     private long _borrowingNumber;
     private long _generation;
     private NoSourceVerdict? _noSource;
+    private readonly HashSet<string> _adoptedAway = new(StringComparer.Ordinal);
     private int _adoptionCalls;
     private int _reportedInUse = -1;
     private DateTimeOffset _nextSyncCheck;
@@ -157,8 +159,10 @@ public sealed partial class ServerGrain(
         }
 
         // This server held the lease and no longer does: it expired or was checked in. Re-granting it would let a late
-        // heartbeat after a check-in hold a seat; the client hears that its lease is lost instead.
-        if (update.ServerId == _serverId)
+        // heartbeat after a check-in hold a seat; the client hears that its lease is lost instead. Unless the leader
+        // moved it to an adopter: that adoption may never have finished (the client heard no answer and came home),
+        // and the leader decides.
+        if (update.ServerId == _serverId && !_adoptedAway.Contains(update.LeaseId))
         {
             throw new LicensingException(LicensingErrors.LeaseUnknown, $"Lease '{update.LeaseId}' expired or was checked in at '{_serverId}'.");
         }
@@ -258,6 +262,7 @@ public sealed partial class ServerGrain(
             if (_leases.TryGet(claim.LeaseId, out var lease) && lease.ClientId == claim.ClientId && lease.Count == claim.Count && lease.ExpiresAt > now)
             {
                 _leases.Remove(lease.LeaseId);
+                RememberAdoptedAway(lease.LeaseId);
                 given += lease.Count;
             }
             else
@@ -387,6 +392,12 @@ public sealed partial class ServerGrain(
         return grant.Granted;
     }
 
+    private void RememberAdoptedAway(string leaseId)
+    {
+        if (_adoptedAway.Count >= AdoptedAwayKept) _adoptedAway.Clear();
+        _adoptedAway.Add(leaseId);
+    }
+
     /// <summary>A change that may make room for a denied checkout: a later denial must ask the leader again.</summary>
     private void Changed() => _generation++;
 
@@ -446,6 +457,7 @@ public sealed partial class ServerGrain(
             // Held by another server now, even if it reached it through a third one: a lease is counted once.
             if (adopted.AdopterServerId is { } adopter && adopter != _serverId && _leases.Remove(adopted.LeaseId))
             {
+                RememberAdoptedAway(adopted.LeaseId);
                 LogDroppedAdopted(_serverId, adopted.LeaseId);
                 changed = true;
                 Changed();

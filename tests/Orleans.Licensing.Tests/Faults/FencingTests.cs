@@ -143,4 +143,36 @@ public sealed class FencingTests(FaultInjectionFixture fixture)
         var (_, views) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(["v1"], views.SelectMany(v => v.Leases).Select(l => l.LeaseId));
     }
+
+    [Fact]
+    [Trait("Claim", "13")]
+    [Trait("Category", "Fault")]
+    public async Task A_client_whose_adoption_failed_after_the_leader_recorded_it_keeps_its_lease_when_it_comes_back_home()
+    {
+        var code = PoolCluster.NewCode();
+        var servers = _pool.ServerIds;
+        var (origin, adopter) = (servers[1], servers[2]);
+        await _pool.AddCodeAsync(code, 6, servers[0], new DistributionCriteria(Even: true, DefaultThreshold: 1.0));
+        Assert.True((await _pool.Server(origin, code).Checkout(new CheckoutRequest("o1", "c", 1))).Granted);
+
+        // The leader moves the lease to the adopter (the origin drops it), then the adopter cannot write it.
+        var adopterGrain = _pool.Server(adopter, code).GetGrainId();
+        fixture.StorageOf(adopter).FailWritesOf = (_, grainId) => grainId == adopterGrain;
+        try
+        {
+            var failed = await Record.ExceptionAsync(() => _pool.Server(adopter, code).Update(new LeaseUpdate("o1", "c", 1, origin)));
+            Assert.True(failed is LicensingException { Error: LicensingErrors.Unavailable }, $"the adopter answered {failed?.GetType().Name ?? "granted"}");
+        }
+        finally
+        {
+            fixture.StorageOf(adopter).FailWritesOf = null;
+        }
+
+        // The client heard no answer and renews at home: the lease is still its own, counted once.
+        var back = await _pool.Server(origin, code).Update(new LeaseUpdate("o1", "c", 1, origin));
+        Assert.Equal(origin, back.ServerId);
+        var (distribution, views) = await Invariants.CheckAsync(_pool, code);
+        Assert.Equal(["o1"], views.SelectMany(v => v.Leases).Select(l => l.LeaseId));
+        Assert.Equal(6, distribution.AllocatedSum + distribution.FreePool);
+    }
 }
