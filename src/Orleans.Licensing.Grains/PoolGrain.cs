@@ -63,7 +63,16 @@ public sealed partial class PoolGrain(
         // change and sending its sync, so every functioning server hears the stored distribution again.
         await TurnAsync(async () =>
         {
-            if (await RefreshStatusAsync())
+            // A rejoin is not written: a server fenced in storage may have rejoined the old leader since and be
+            // serving. Fence it again before anything of it is counted elsewhere; it rejoins this activation.
+            var refenced = false;
+            foreach (var (serverId, share) in S.Servers.Where(s => s.Value.Fenced).ToList())
+            {
+                if (await FenceAsync(serverId, share)) refenced = true;
+                else MarkUnread(serverId, share);
+            }
+
+            if (await RefreshStatusAsync() | refenced)
             {
                 await CommitAndSyncAsync();
             }
@@ -648,15 +657,20 @@ public sealed partial class PoolGrain(
             }
             else if (!await FenceAsync(serverId, share))
             {
-                share.Down = true;
-                share.Unread = true;
-                share.Held.Clear();
-                LogServerDown(Code, serverId, share.Allocated, share.Allocated);
+                MarkUnread(serverId, share);
             }
         }
 
         PruneAdoptions();
         return changed;
+    }
+
+    private void MarkUnread(string serverId, ShareState share)
+    {
+        share.Down = true;
+        share.Unread = true;
+        share.Held.Clear();
+        LogServerDown(Code, serverId, share.Allocated, share.Allocated);
     }
 
     /// <summary>

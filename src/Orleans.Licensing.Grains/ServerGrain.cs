@@ -437,6 +437,15 @@ public sealed partial class ServerGrain(
     {
         var changed = false;
         var distribution = sync.Distribution;
+        if (!rejoining && distribution.Version > Record.AppliedVersion && distribution[_serverId]?.Status == ServerStatus.Down)
+        {
+            // The leader counts us down (fenced): what we hold may be counted elsewhere. Serve nothing more until
+            // this grain reloads and rejoins.
+            _broken ??= new LicensingException(LicensingErrors.Unavailable, "the leader counts this server down; it rejoins");
+            DeactivateOnIdle();
+            return false;
+        }
+
         if (distribution.Version > Record.AppliedVersion || rejoining)
         {
             var row = distribution[_serverId];
