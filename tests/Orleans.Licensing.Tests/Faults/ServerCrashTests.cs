@@ -160,9 +160,11 @@ public sealed class ServerCrashTests(FaultFixture fixture)
                         Interlocked.Increment(ref granted);
                     }
                 }
-                catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+                catch (Exception e) when (e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException
+                    or Orleans.Storage.InconsistentStateException or LicensingException { Error: LicensingErrors.Unavailable })
                 {
-                    // In flight to the dying leader: the client would retry.
+                    // In flight to the dying leader, or answered by its stale activation: the REST layer answers 503 and
+                    // the client retries.
                 }
             }));
         }
