@@ -25,10 +25,10 @@ public sealed class LicensingOptions
     public TimeSpan GiveUpTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long a server denies checkouts locally after the leader found no source, while nothing changed at the server
+    /// How long a server denies checkouts locally after the leader found no source, while its distribution has not changed
     /// (see <c>NoSourceVerdict</c>). Zero asks the leader for every denial.
     /// </summary>
-    public TimeSpan DenialHold { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan DenialHold { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Borrowing threshold for servers the distribution criteria do not name.</summary>
     public double DefaultThreshold { get; set; } = 0.8;

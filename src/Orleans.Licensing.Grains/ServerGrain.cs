@@ -35,7 +35,6 @@ public sealed partial class ServerGrain(
     private int _borrows;
     private long _borrowsStarted;
     private long _borrowingNumber;
-    private long _generation;
     private NoSourceVerdict? _noSource;
     private readonly HashSet<string> _adoptedAway = new(StringComparer.Ordinal);
     private int _adoptionCalls;
@@ -204,7 +203,6 @@ public sealed partial class ServerGrain(
         ThrowIfBroken();
         if (string.IsNullOrEmpty(leaseId) || !_leases.TryGet(leaseId, out var lease) || lease.ClientId != clientId) return false;
         _leases.Remove(leaseId);
-        Changed();
         await CommitAsync();
         return true;
     }
@@ -271,7 +269,6 @@ public sealed partial class ServerGrain(
             }
         }
 
-        if (given > 0) Changed();
         return (given, unknown);
     }
 
@@ -353,7 +350,7 @@ public sealed partial class ServerGrain(
             if (Room >= wanted) return true;
         }
 
-        if (reason == BorrowReason.ClientRequest && _noSource is { } verdict && verdict.IsCurrent(Record.AppliedVersion, _generation, _options.DenialHold)) return false;
+        if (reason == BorrowReason.ClientRequest && _noSource is { } verdict && verdict.IsCurrent(Record.AppliedVersion, _options.DenialHold)) return false;
         var inUse = _leases.InUse + wanted;
         var count = Math.Max(Math.Max(inUse - Record.Allocated, Needed(inUse, Record.Threshold) - Record.Allocated), 0);
         if (count == 0) return true;
@@ -387,7 +384,7 @@ public sealed partial class ServerGrain(
         var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, count, reason, _leases.InUse));
         _borrows++;
         if (Apply(grant.Sync, rejoining: false)) await CommitAsync();
-        _noSource = grant.Granted == 0 ? new NoSourceVerdict(Record.AppliedVersion, _generation, DateTimeOffset.UtcNow) : null;
+        _noSource = grant.Granted == 0 ? new NoSourceVerdict(Record.AppliedVersion, DateTimeOffset.UtcNow) : null;
         LogBorrowed(_serverId, _code, count, grant.Granted, reason);
         return grant.Granted;
     }
@@ -397,9 +394,6 @@ public sealed partial class ServerGrain(
         if (_adoptedAway.Count >= AdoptedAwayKept) _adoptedAway.Clear();
         _adoptedAway.Add(leaseId);
     }
-
-    /// <summary>A change that may make room for a denied checkout: a later denial must ask the leader again.</summary>
-    private void Changed() => _generation++;
 
     /// <summary>
     /// Tells the leader of fail-over adoptions, borrowing what they need beyond this server's room in the same call.
@@ -458,7 +452,6 @@ public sealed partial class ServerGrain(
                 License = distribution.License,
             };
             changed = true;
-            Changed();
         }
 
         foreach (var adopted in sync.Adopted)
@@ -469,8 +462,7 @@ public sealed partial class ServerGrain(
                 RememberAdoptedAway(adopted.LeaseId);
                 LogDroppedAdopted(_serverId, adopted.LeaseId);
                 changed = true;
-                Changed();
-            }
+                }
         }
 
         return changed;
@@ -560,7 +552,6 @@ public sealed partial class ServerGrain(
         var now = DateTimeOffset.UtcNow;
         var expired = _leases.All.Where(l => l.ExpiresAt <= now).Select(l => l.LeaseId).ToList();
         foreach (var id in expired) _leases.Remove(id);
-        if (expired.Count > 0) Changed();
         return expired.Count;
     }
 

@@ -219,7 +219,7 @@ internal sealed class HttpServers : Contender
         var leaseId = lease.RootElement.GetProperty("leaseId").GetString()!;
         return async () =>
         {
-            using var checkin = await _http.DeleteAsync(new Uri(leases, Uri.EscapeDataString(leaseId)));
+            using var checkin = await _http.DeleteAsync(new Uri(leases, $"{Uri.EscapeDataString(leaseId)}?clientId=client-{client}"));
             if (checkin.StatusCode != HttpStatusCode.NoContent) throw new HttpRequestException($"check-in answered {(int)checkin.StatusCode}: {await checkin.Content.ReadAsStringAsync()}");
         };
     }

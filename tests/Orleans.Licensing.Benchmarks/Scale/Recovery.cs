@@ -142,7 +142,7 @@ internal static class Recovery
             if (r.StatusCode == HttpStatusCode.Created)
             {
                 probeGranted = clock.Elapsed.TotalSeconds;
-                using var checkin = await http.DeleteAsync(new Uri(leasesUri(2), "probe"));
+                using var checkin = await http.DeleteAsync(new Uri(leasesUri(2), "probe?clientId=probe"));
                 break;
             }
 

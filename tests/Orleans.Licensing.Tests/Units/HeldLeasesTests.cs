@@ -47,12 +47,11 @@ public sealed class HeldLeasesTests
     }
 
     [Fact]
-    public void A_no_source_verdict_holds_only_while_nothing_changed_and_not_past_its_time()
+    public void A_no_source_verdict_holds_only_until_the_next_distribution_version_and_not_past_its_time()
     {
-        var verdict = new NoSourceVerdict(7, 3, DateTimeOffset.UtcNow);
-        Assert.True(verdict.IsCurrent(7, 3, TimeSpan.FromMinutes(1)));
-        Assert.False(verdict.IsCurrent(8, 3, TimeSpan.FromMinutes(1)));
-        Assert.False(verdict.IsCurrent(7, 4, TimeSpan.FromMinutes(1)));
-        Assert.False(verdict.IsCurrent(7, 3, TimeSpan.Zero));
+        var verdict = new NoSourceVerdict(7, DateTimeOffset.UtcNow);
+        Assert.True(verdict.IsCurrent(7, TimeSpan.FromMinutes(1)));
+        Assert.False(verdict.IsCurrent(8, TimeSpan.FromMinutes(1)));
+        Assert.False(verdict.IsCurrent(7, TimeSpan.Zero));
     }
 }
