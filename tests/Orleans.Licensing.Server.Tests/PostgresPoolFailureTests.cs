@@ -122,7 +122,7 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
             await lease.DisposeAsync();
         }
 
-        foreach (var (lease, client) in filled) await client.CheckinAsync(code, lease.LeaseId, lease.ServerId);
+        await CheckinFilledAsync(code, filled);
         await LicenseWhenAsync(Admin, code, l => InUse(l) == 0, Timeout, "every lease checked in");
         await monitor.AssertNoViolationAsync();
     }
@@ -201,10 +201,28 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         Assert.All(all, l => Assert.False(l.IsLost));
 
         foreach (var lease in all) await lease.DisposeAsync();
-        foreach (var (lease, client) in filled) await client.CheckinAsync(code, lease.LeaseId, lease.ServerId);
+        await CheckinFilledAsync(code, filled);
         await victim.StartAsync();
         var end = await LicenseWhenAsync(Admin, code, l => l.Servers.All(s => s.Status == "Up") && InUse(l) == 0, Timeout, "all up and idle");
         AssertTotal(end);
         await monitor.AssertNoViolationAsync();
+    }
+
+    /// <summary>
+    /// The fill's leases have no heartbeats and 6-second leases: one checked out early may have expired by now, which
+    /// returns its seat as a check-in would (the "all idle" check after this sees it either way).
+    /// </summary>
+    private static async Task CheckinFilledAsync(string code, IEnumerable<(LeaseInfo Lease, LicensingClient Client)> filled)
+    {
+        foreach (var (lease, client) in filled)
+        {
+            try
+            {
+                await client.CheckinAsync(code, lease.LeaseId, lease.ServerId);
+            }
+            catch (LicensingProblemException e) when (e.Error == "lease-unknown")
+            {
+            }
+        }
     }
 }
