@@ -336,7 +336,7 @@ public sealed partial class ServerGrain(
     /// <summary>
     /// Borrows enough for <paramref name="wanted"/> more allocations and to bring usage back within the threshold.
     /// Returns false only when a borrow that started after this caller arrived found no source (or, for a checkout,
-    /// when the leader's last answer was "no source" and nothing changed here since: denials cost the leader nothing).
+    /// when the leader's last answer was "no source" and no newer distribution has arrived since: see NoSourceVerdict).
     /// One borrow at a time: callers that arrive while one is in flight share the next one, whose answer is fresh.
     /// </summary>
     private async Task<bool> BorrowAsync(int wanted, BorrowReason reason)
@@ -351,8 +351,7 @@ public sealed partial class ServerGrain(
         }
 
         if (reason == BorrowReason.ClientRequest && _noSource is { } verdict && verdict.IsCurrent(Record.AppliedVersion, _options.DenialHold)) return false;
-        var inUse = _leases.InUse + wanted;
-        var count = Math.Max(Math.Max(inUse - Record.Allocated, Needed(inUse, Record.Threshold) - Record.Allocated), 0);
+        var count = Shortfall(wanted);
         if (count == 0) return true;
         count = Math.Max(count, _options.MinBorrow);
         var number = ++_borrowsStarted;
@@ -364,6 +363,13 @@ public sealed partial class ServerGrain(
         }
 
         return await borrow > 0;
+    }
+
+    /// <summary>Allocations missing for <paramref name="wanted"/> more in use, and to keep usage within the threshold (claim 2).</summary>
+    private int Shortfall(int wanted)
+    {
+        var inUse = _leases.InUse + wanted;
+        return Math.Max(Math.Max(inUse - Record.Allocated, Needed(inUse, Record.Threshold) - Record.Allocated), 0);
     }
 
     private async Task<int> RunBorrowAsync(int count, BorrowReason reason)
@@ -402,9 +408,7 @@ public sealed partial class ServerGrain(
     private async Task<IReadOnlyDictionary<string, string>?> ReportAdoptionsAsync(IReadOnlyList<AdoptedLease> adoptions, int count)
     {
         // What the adopted leases need beyond our room, and (claim 2) what keeps usage within the threshold after them.
-        var inUse = _leases.InUse + count;
-        var need = Math.Max(Math.Max(inUse - Record.Allocated, Needed(inUse, Record.Threshold) - Record.Allocated), 0);
-        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, need, BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
+        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Shortfall(count), BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
         _adoptionCalls++;
         Apply(grant.Sync, rejoining: false);
         return grant.Refused;
