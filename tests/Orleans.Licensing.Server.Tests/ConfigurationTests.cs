@@ -22,7 +22,7 @@ public sealed class ConfigurationTests
 
         await server.StartAsync();   // waits for /readyz: an active member (ADO.NET membership) whose storage answers
 
-        using var http = new HttpClient { BaseAddress = server.Url };
+        using var http = server.CreateHttpClient();
         var servers = await http.SendAsync(HttpMethod.Get, "api/v1/servers");
         var self = Assert.Single(servers.Body!.AsArray());
         Assert.Equal("pg-solo", (string?)self!["serverId"]);

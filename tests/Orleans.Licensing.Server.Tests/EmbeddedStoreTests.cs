@@ -29,7 +29,7 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
         await using (var server = new ServerProcess("solo", _data, settings: settings))
         {
             await server.StartAsync();
-            using var http = new HttpClient { BaseAddress = server.Url };
+            using var http = server.CreateHttpClient();
             (await http.PostAsJsonAsync("api/v1/licenses", new { code, product = "CAD", seats = 10 })).EnsureSuccessStatusCode();
             (await http.PutAsJsonAsync($"api/v1/licenses/{code}/distribution", new { shares = new Dictionary<string, int> { ["solo"] = 7 }, defaultThreshold = 0.9 })).EnsureSuccessStatusCode();
             var checkout = await http.PostAsJsonAsync($"api/v1/licenses/{code}/leases", new { clientId = "c", count = 2 });
@@ -44,7 +44,7 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
         await using (var server = new ServerProcess("solo", _data, settings: settings))
         {
             await server.StartAsync();
-            using var http = new HttpClient { BaseAddress = server.Url };
+            using var http = server.CreateHttpClient();
             var after = (await http.GetFromJsonAsync<JsonObject>($"api/v1/licenses/{code}"))!;
 
             Assert.Equal(10, after.Int("seats"));
@@ -74,7 +74,7 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
         await using (var server = new ServerProcess("solo", _data))
         {
             await server.StartAsync();
-            using var http = new HttpClient { BaseAddress = server.Url };
+            using var http = server.CreateHttpClient();
             (await http.PostAsJsonAsync("api/v1/licenses", new { code, product = "CAD", seats = 4 })).EnsureSuccessStatusCode();
             (await http.PostAsJsonAsync($"api/v1/licenses/{code}/allocations", new { count = 2 })).EnsureSuccessStatusCode();
             (await http.PostAsJsonAsync($"api/v1/licenses/{code}/leases", new { clientId = "c", count = 1 })).EnsureSuccessStatusCode();
@@ -85,7 +85,7 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
         await using (var server = new ServerProcess("solo", _data))
         {
             await server.StartAsync();
-            using var http = new HttpClient { BaseAddress = server.Url };
+            using var http = server.CreateHttpClient();
             var after = (await http.GetFromJsonAsync<JsonObject>($"api/v1/licenses/{code}"))!;
             Assert.Equal(6, after.Int("seats"));
             Assert.Equal(1, after.Share("solo").Int("inUse"));

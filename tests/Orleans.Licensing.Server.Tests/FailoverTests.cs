@@ -38,7 +38,7 @@ public sealed class FailoverTests : IAsyncLifetime
     public async Task A_lease_fails_over_when_its_server_stops_gracefully()
     {
         var code = PoolFixture.NewCode();
-        using var http = new HttpClient { BaseAddress = _primary.Url };
+        using var http = _primary.CreateHttpClient();
         await AddEvenLicenseAsync(http, code, 10);
         await using var services = ClientServices(_second.Url, _primary.Url);
         var failedOver = new TaskCompletionSource<LeaseInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -87,7 +87,7 @@ public sealed class FailoverTests : IAsyncLifetime
     public async Task A_lease_fails_over_when_its_server_crashes()
     {
         var code = PoolFixture.NewCode();
-        using var http = new HttpClient { BaseAddress = _primary.Url };
+        using var http = _primary.CreateHttpClient();
         await AddEvenLicenseAsync(http, code, 10);
         await using var services = ClientServices(_second.Url, _primary.Url);
         var failedOver = new TaskCompletionSource<LeaseInfo>(TaskCreationOptions.RunContinuationsAsynchronously);

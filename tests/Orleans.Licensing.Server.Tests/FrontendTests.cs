@@ -18,7 +18,7 @@ public sealed class FrontendTests(PoolFixture pool)
             settings: new Dictionary<string, string> { ["Frontend__Gateways"] = $"127.0.0.1:{pool.Server.GatewayPort}" },
             app: "Orleans.Licensing.Frontend", readyPath: "pool");
         await frontend.StartAsync();
-        using var http = new HttpClient { BaseAddress = frontend.Url };
+        using var http = frontend.CreateHttpClient();
 
         var codes = await http.GetFromJsonAsync<string[]>("pool");
         Assert.Contains(code, codes!);

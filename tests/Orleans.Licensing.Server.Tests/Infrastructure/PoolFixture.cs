@@ -29,7 +29,7 @@ public sealed class PoolFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Server.StartAsync();
-        Http = new HttpClient { BaseAddress = Server.Url, Timeout = TimeSpan.FromSeconds(30) };
+        Http = Server.CreateHttpClient();
     }
 
     public async Task DisposeAsync()

@@ -57,6 +57,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri Url => new($"http://127.0.0.1:{HttpPort}/");
 
+    /// <summary>An HTTP client of this server's REST API. Every test talks to a server through one of these.</summary>
+    public HttpClient CreateHttpClient(TimeSpan? timeout = null) =>
+        new() { BaseAddress = Url, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+
     public bool HasExited => _process is null || _process.HasExited;
 
     /// <summary>SIGSTOPped and not resumed yet: the process is alive but answers nothing (a GC or VM pause).</summary>
