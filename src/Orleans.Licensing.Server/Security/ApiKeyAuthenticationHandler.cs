@@ -1,3 +1,4 @@
+using Orleans.Licensing.Grants;
 using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Text;

@@ -54,12 +54,12 @@ public sealed partial class LocalKeys(IConfiguration configuration, ServerSettin
         foreach (var (file, role, clientId) in new[] { (AdminKeyFile, LicensingRoles.Admin, (string?)null), (ReaderKeyFile, LicensingRoles.Reader, null), (ClientKeyFile, LicensingRoles.Client, "*") })
         {
             var key = ApiKeys.New();
-            WriteSecret(Path.Combine(staging, file), key + "\n");
+            SecretFile.Write(Path.Combine(staging, file), key + "\n");
             keys.ApiKeys.Add(new ApiKeyEntry { Id = "local-" + role.ToLowerInvariant(), Hash = ApiKeys.Hash(key), Role = role, ClientId = clientId });
         }
 
-        WriteSecret(Path.Combine(staging, VendorKeyFile), vendor.ToJson());
-        WriteSecret(Path.Combine(staging, KeysFile), JsonSerializer.Serialize(new { keys.ApiKeys, keys.VendorKeys }, new JsonSerializerOptions { WriteIndented = true }));
+        SecretFile.Write(Path.Combine(staging, VendorKeyFile), vendor.ToJson());
+        SecretFile.Write(Path.Combine(staging, KeysFile), JsonSerializer.Serialize(new { keys.ApiKeys, keys.VendorKeys }, new JsonSerializerOptions { WriteIndented = true }));
         try
         {
             Directory.Move(staging, folder);
@@ -68,15 +68,6 @@ public sealed partial class LocalKeys(IConfiguration configuration, ServerSettin
         {
             Directory.Delete(staging, recursive: true);
         }
-    }
-
-    private static void WriteSecret(string path, string text)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;   // owner only
-        using var stream = new FileStream(path, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write(text);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No keys configured: using local keys in {Folder} (admin.key, reader.key, client.key: API keys; vendor.key: the signing key whose grants this server trusts). Anyone who can read that folder can administer this server and mint seats.")]

@@ -1,3 +1,4 @@
+using Orleans.Licensing.Grants;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Threading.RateLimiting;

@@ -44,7 +44,7 @@ public sealed class PoolFixture : IAsyncLifetime
 
     public async Task<JsonObject> AddLicenseAsync(string code, int seats, object? distribution = null)
     {
-        var response = await Http.PostAsJsonAsync("api/v1/licenses", new { code, product = "Test product", seats, distribution });
+        var response = await Http.PostAsJsonAsync("api/v1/licenses", new { grant = TestSecurity.CodeGrant(code, seats), distribution });
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
@@ -63,6 +63,7 @@ public sealed class PoolFixture : IAsyncLifetime
         new ServiceCollection().AddLogging().AddLicensingClient(o =>
         {
             o.Servers = servers.Length > 0 ? servers : [Server.Url];
+            o.ApiKey = TestSecurity.ClientKey;
             o.AttemptTimeout = TimeSpan.FromSeconds(2);
         }).Services.BuildServiceProvider();
 

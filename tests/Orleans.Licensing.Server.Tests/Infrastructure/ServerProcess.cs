@@ -41,6 +41,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans.Licensing"] = "Information",
         };
+        foreach (var (key, value) in TestSecurity.Environment) _environment[key] = value;
         if (primarySiloPort is { } primary) _environment["Licensing__PrimarySiloEndpoint"] = $"127.0.0.1:{primary}";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
     }
@@ -57,9 +58,13 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri Url => new($"http://127.0.0.1:{HttpPort}/");
 
-    /// <summary>An HTTP client of this server's REST API. Every test talks to a server through one of these.</summary>
-    public HttpClient CreateHttpClient(TimeSpan? timeout = null) =>
-        new() { BaseAddress = Url, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+    /// <summary>An HTTP client of this server's REST API with the API key of <paramref name="role"/> (admin: may do everything).</summary>
+    public HttpClient CreateHttpClient(TestRole role = TestRole.Admin, TimeSpan? timeout = null)
+    {
+        var http = new HttpClient { BaseAddress = Url, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        TestSecurity.Authorize(http, role);
+        return http;
+    }
 
     public bool HasExited => _process is null || _process.HasExited;
 

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Orleans.Licensing.Server.Security;
+namespace Orleans.Licensing.Grants;
 
 /// <summary>
 /// API keys: 32 random bytes, Base64url, prefixed <c>olk_</c> (so that secret scanners can spot them). Servers keep
