@@ -85,7 +85,7 @@ refuse "no PostgreSQL"
 refuse "no servers" -f "$CHART/ci/default-values.yaml" --set replicaCount=0
 refuse "TLS without its Secret" -f "$CHART/ci/default-values.yaml" --set tls.enabled=true
 refuse "an unknown value" -f "$CHART/ci/default-values.yaml" --set replicas=3
-refuse "an unknown storage provider" -f "$CHART/ci/default-values.yaml" --set storage.provider=redis
+refuse "a membership option that is no name" -f "$CHART/ci/default-values.yaml" --set orleans.membership.bad-name=1
 
 # --- 4. Kubernetes API schemas ----------------------------------------------------------------------------------
 log "validating the rendered manifests (kubernetes-models $(node -p "require('$VALIDATOR/node_modules/kubernetes-models/package.json').version"))"
