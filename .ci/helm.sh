@@ -72,6 +72,8 @@ expect full-5 "Kestrel__Endpoints__Https__Certificate__Path" "TLS"
 expect full-5 "value: /etc/orleans-licensing/keys/keys.json" "the keys file"
 expect full-5 "name: licensing-postgresql" "the existing PostgreSQL Secret"
 expect full-5 "name: licensing-orleans-licensing-frontend" "the frontend"
+expect full-5 'value: "AdoNet"' "the ADO.NET grain storage"
+expect default 'value: "Batching"' "the batching store by default"
 if grep -q "kind: Ingress" "$WORK/default.yaml"; then echo "default: no ingress expected"; exit 1; fi
 
 refuse() {   # refuse WHAT ARGS...: the schema must reject these values
@@ -85,6 +87,7 @@ refuse "no PostgreSQL"
 refuse "no servers" -f "$CHART/ci/default-values.yaml" --set replicaCount=0
 refuse "TLS without its Secret" -f "$CHART/ci/default-values.yaml" --set tls.enabled=true
 refuse "an unknown value" -f "$CHART/ci/default-values.yaml" --set replicas=3
+refuse "an unknown storage provider" -f "$CHART/ci/default-values.yaml" --set storage.provider=redis
 refuse "a membership option that is no name" -f "$CHART/ci/default-values.yaml" --set orleans.membership.bad-name=1
 
 # --- 4. Kubernetes API schemas ----------------------------------------------------------------------------------
