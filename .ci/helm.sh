@@ -7,7 +7,8 @@
 #      replicas; values that the schema must refuse are refused;
 #   4. every rendered manifest validated offline against the Kubernetes API schemas (npm kubernetes-models);
 #   5. the schema Job's script, taken from the rendered ConfigMap, applied twice to the CI database ($1: its
-#      connection string), so the hook is idempotent and its connection-string parsing works.
+#      connection string), so the hook is idempotent and its connection-string parsing works;
+#   6. .ci/adonet.sh: the PostgreSQL process tests on the ADO.NET grain storage option (builds the test project).
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -111,6 +112,12 @@ if [ -n "$PG_CONNECTION" ]; then
     done
 else
     log "no connection string given: the schema hook is not applied"
+fi
+
+# --- 6. the storage option ------------------------------------------------------------------------------------
+# The PostgreSQL process tests on Orleans' ADO.NET grain persistence (the chart's storage.provider=adonet).
+if [ -n "$PG_CONNECTION" ] && [ "${LICENSING_SKIP_ADONET:-}" != 1 ]; then
+    bash "$ROOT/.ci/adonet.sh" "$PG_CONNECTION"
 fi
 
 log "done in $((SECONDS - started)) s"

@@ -30,6 +30,7 @@ public sealed class HelmPoolTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly List<ServerProcess> _pods = [];
     private readonly List<ServiceProvider> _services = [];
     private readonly List<LicenseLease> _leases = [];
+    private IReadOnlyList<JsonObject>? _manifests;
 
     private string ClusterId => $"helm-cluster-{_run}";
 
@@ -89,6 +90,19 @@ public sealed class HelmPoolTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(set.PodName(1), Assert.Single(servers, s => s.ServerId == victim.ServerId).ServerId);
         Assert.All(servers, s => Assert.Equal("Active", s.Status));
         await monitor.AssertNoViolationAsync();
+
+        // The frontend Deployment of the same render: an Orleans client that finds the gateways in the membership table.
+        var frontendPods = new StatefulSetPods(_manifests!, _root, kind: "Deployment", container: "frontend");
+        var env = frontendPods.Environment("frontend-0", "127.0.0.1");
+        Assert.Equal(ConnectionString, env["ConnectionStrings__Licensing"]);
+        Assert.Equal(ClusterId, env["Frontend__ClusterId"]);
+        Assert.DoesNotContain(env.Keys, k => k.Contains("Gateways", StringComparison.Ordinal));
+        var frontend = new ServerProcess("frontend-0", Path.Combine(_root, "frontend-0", "tmp"), settings: env, app: "Orleans.Licensing.Frontend", readyPath: "pool");
+        _pods.Add(frontend);
+        await frontend.StartAsync();
+        using var http = frontend.CreateHttpClient();
+        var distribution = JsonNode.Parse(await http.GetStringAsync($"pool/{code}"))!;
+        Assert.Equal(seats.ToString(), distribution["total"]!.ToJsonString());
     }
 
     [KubernetesProcessFact, Trait("Claim", "13")]
@@ -165,7 +179,9 @@ public sealed class HelmPoolTests(ITestOutputHelper output) : IAsyncLifetime
             orleans = new { serviceId = ServiceId, clusterId = ClusterId, membership },
             postgresql = new { connectionString = ConnectionString },
             extraEnv = new[] { new { name = "Licensing__LeaseTtl", value = "00:00:15" } },
+            frontend = new { enabled = true },
         });
+        _manifests = manifests;
         var set = new StatefulSetPods(manifests, _root);
         Assert.Equal(replicas, set.Replicas);
         return set;

@@ -15,15 +15,19 @@ public sealed class StatefulSetPods
     private readonly JsonObject _podSpec;
     private readonly Dictionary<string, string> _secrets = new(StringComparer.Ordinal);
     private readonly string _root;
+    private readonly string _kind;
 
     /// <param name="externalSecrets">Secrets the chart does not render (existingSecret values): "secret/key" → value.</param>
-    public StatefulSetPods(IReadOnlyList<JsonObject> manifests, string root, IReadOnlyDictionary<string, string>? externalSecrets = null)
+    /// <param name="kind">StatefulSet (the servers) or Deployment (the frontend: pod names are then the test's choice).</param>
+    public StatefulSetPods(IReadOnlyList<JsonObject> manifests, string root, IReadOnlyDictionary<string, string>? externalSecrets = null,
+        string kind = "StatefulSet", string container = "server")
     {
-        var set = manifests.Single(m => (string?)m["kind"] == "StatefulSet");
+        _kind = kind;
+        var set = manifests.Single(m => (string?)m["kind"] == kind);
         Name = (string)set["metadata"]!["name"]!;
         Replicas = int.Parse((string)set["spec"]!["replicas"]!);
         _podSpec = set["spec"]!["template"]!["spec"]!.AsObject();
-        _container = _podSpec["containers"]!.AsArray().Single(c => (string?)c!["name"] == "server")!.AsObject();
+        _container = _podSpec["containers"]!.AsArray().Single(c => (string?)c!["name"] == container)!.AsObject();
         _root = root;
         foreach (var secret in manifests.Where(m => (string?)m["kind"] == "Secret"))
         {
@@ -94,8 +98,12 @@ public sealed class StatefulSetPods
 
         // Container ports: checked, then left to the process (ServerProcess binds free loopback ports instead).
         Expect(env, "Kestrel__Endpoints__Http__Url", $"http://+:{ContainerPort("http")}");
-        Expect(env, "Licensing__SiloPort", ContainerPort("silo").ToString());
-        Expect(env, "Licensing__GatewayPort", ContainerPort("gateway").ToString());
+        if (_kind == "StatefulSet")
+        {
+            Expect(env, "Licensing__SiloPort", ContainerPort("silo").ToString());
+            Expect(env, "Licensing__GatewayPort", ContainerPort("gateway").ToString());
+        }
+
         return env;
     }
 
