@@ -77,6 +77,12 @@ expect full-5 'value: "AdoNet"' "the ADO.NET grain storage"
 expect default 'value: "Batching"' "the batching store by default"
 if grep -q "kind: Ingress" "$WORK/default.yaml"; then echo "default: no ingress expected"; exit 1; fi
 
+# NOTES.txt (helm template does not render it): a client-side dry-run install does.
+"$HELM" install licensing "$CHART" --dry-run=client -f "$CHART/ci/full-values.yaml" > "$WORK/notes.txt"
+grep -q "rollout status statefulset/licensing-orleans-licensing" "$WORK/notes.txt" && grep -q "https://licensing.example.org/scalar" "$WORK/notes.txt" \
+    || { echo "NOTES.txt does not say how to reach the API"; sed -n '/^NOTES:/,$p' "$WORK/notes.txt"; exit 1; }
+echo "   NOTES.txt: how to reach the API and the admin pages"
+
 refuse() {   # refuse WHAT ARGS...: the schema must reject these values
     local what=$1; shift
     if "$HELM" template licensing "$CHART" "$@" > /dev/null 2> "$WORK/refused.err"; then
