@@ -8,6 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PG_CONNECTION=$1
 RESULTS="$(pwd)/TestResults/ci-adonet"
 rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
 started=$SECONDS
 
 # psql from the Npgsql connection string (Host, Port, Username, Password, Database).
@@ -26,7 +27,7 @@ sql() {
 rows_before=$(sql "SELECT count(*) FROM OrleansStorage WHERE ServiceId LIKE 'test-service-%'")
 
 echo "== adonet: building the server-process tests"
-dotnet build tests/Orleans.Licensing.Server.Tests -c Release -v q -nologo > "$RESULTS.build.log" 2>&1 || { tail -30 "$RESULTS.build.log"; exit 1; }
+dotnet build tests/Orleans.Licensing.Server.Tests -c Release -v q -nologo > "$RESULTS/build.log" 2>&1 || { tail -30 "$RESULTS/build.log"; exit 1; }
 echo "== adonet: PostgresPool* tests with Licensing__Storage=AdoNet"
 status=0
 Licensing__Storage=AdoNet CI=true LICENSING_PROCESS_POSTGRES="$PG_CONNECTION" dotnet test tests/Orleans.Licensing.Server.Tests -c Release \
