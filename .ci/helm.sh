@@ -55,6 +55,7 @@ log "lint and template"
 render default -f "$CHART/ci/default-values.yaml"
 render full-3 -f "$CHART/ci/full-values.yaml" --set replicaCount=3
 render full-5 -f "$CHART/ci/full-values.yaml" --set replicaCount=5
+render tls-pem -f "$CHART/ci/default-values.yaml" --set tls.enabled=true,tls.secretName=api-tls,tls.certificateKey=tls.crt,tls.keyKey=tls.key
 
 # What the rendered manifests must say (a chart that renders but wires nothing would pass lint).
 expect() {   # expect FILE PATTERN WHAT
@@ -75,6 +76,7 @@ expect full-5 "name: licensing-postgresql" "the existing PostgreSQL Secret"
 expect full-5 "name: licensing-orleans-licensing-frontend" "the frontend"
 expect full-5 'value: "AdoNet"' "the ADO.NET grain storage"
 expect default 'value: "Batching"' "the batching store by default"
+expect tls-pem "Kestrel__Endpoints__Https__Certificate__KeyPath" "a PEM certificate and key"
 if grep -q "kind: Ingress" "$WORK/default.yaml"; then echo "default: no ingress expected"; exit 1; fi
 
 # NOTES.txt (helm template does not render it): a client-side dry-run install does.
@@ -99,7 +101,7 @@ refuse "a membership option that is no name" -f "$CHART/ci/default-values.yaml" 
 
 # --- 4. Kubernetes API schemas ----------------------------------------------------------------------------------
 log "validating the rendered manifests (kubernetes-models $(node -p "require('$VALIDATOR/node_modules/kubernetes-models/package.json').version"))"
-node "$VALIDATOR/validate.mjs" "$WORK/default.yaml" "$WORK/full-3.yaml" "$WORK/full-5.yaml"
+node "$VALIDATOR/validate.mjs" "$WORK/default.yaml" "$WORK/full-3.yaml" "$WORK/full-5.yaml" "$WORK/tls-pem.yaml"
 
 # --- 5. the schema hook on the CI database ----------------------------------------------------------------------
 if [ -n "$PG_CONNECTION" ]; then
