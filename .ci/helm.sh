@@ -55,7 +55,8 @@ log "lint and template"
 render default -f "$CHART/ci/default-values.yaml"
 render full-3 -f "$CHART/ci/full-values.yaml" --set replicaCount=3
 render full-5 -f "$CHART/ci/full-values.yaml" --set replicaCount=5
-render tls-pem -f "$CHART/ci/default-values.yaml" --set tls.enabled=true,tls.secretName=api-tls,tls.certificateKey=tls.crt,tls.keyKey=tls.key
+render tls-pem -f "$CHART/ci/default-values.yaml" --set tls.enabled=true,tls.secretName=api-tls,tls.certificateKey=tls.crt,tls.keyKey=tls.key \
+    --set siloTls.secretName=silo-tls,siloTls.caKey=ca.crt
 
 # What the rendered manifests must say (a chart that renders but wires nothing would pass lint).
 expect() {   # expect FILE PATTERN WHAT
@@ -77,6 +78,7 @@ expect full-5 "name: licensing-orleans-licensing-frontend" "the frontend"
 expect full-5 'value: "AdoNet"' "the ADO.NET grain storage"
 expect default 'value: "Batching"' "the batching store by default"
 expect tls-pem "Kestrel__Endpoints__Https__Certificate__KeyPath" "a PEM certificate and key"
+expect tls-pem "value: /etc/orleans-licensing/silo-tls/ca.crt" "silo-to-silo TLS with a CA"
 if grep -q "kind: Ingress" "$WORK/default.yaml"; then echo "default: no ingress expected"; exit 1; fi
 
 # NOTES.txt (helm template does not render it): a client-side dry-run install does.
