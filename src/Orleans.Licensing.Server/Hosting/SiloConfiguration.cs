@@ -19,6 +19,7 @@ public static class SiloConfiguration
         // Any ClusterMembershipOptions property (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration,
         // TableRefreshTimeout, IAmAliveTablePublishTimeout, ...) can be set as Licensing:Membership:<Name>.
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
+        silo.Configure<Orleans.Licensing.Usage.UsageLogOptions>(configuration.GetSection(ServerSettings.Section + ":UsageLog"));
         if (settings.DiagnosticsEndpoint)
         {
             // One instance: the filter counts, the diagnostics endpoint reads.
@@ -52,5 +53,6 @@ public static class SiloConfiguration
         // SQLite file that every server of the pool shares.
         silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, settings.ParsePrimarySiloEndpoint(), settings.ServiceId, settings.ClusterId);
         silo.Services.AddSqliteGrainStorage(LicensingOptions.StorageName, settings.DatabaseFile);
+        silo.Services.AddSingleton<Orleans.Licensing.Usage.IUsageStore>(new Orleans.Licensing.Usage.SqliteUsageStore(settings.DatabaseFile));
     }
 }
