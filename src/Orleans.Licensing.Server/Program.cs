@@ -42,5 +42,6 @@ app.MapGet("/", () => Results.Redirect("/scalar")).ExcludeFromDescription();
 app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
 app.MapLicensingApi();
+app.MapAdminSurfaces();           // pool view, usage API, /metrics, /dashboard (docs/observability.md)
 
 app.Run();

@@ -15,6 +15,7 @@ public static class SiloConfiguration
     {
         silo.Configure<SiloOptions>(o => o.SiloName = settings.ServerId);
         silo.AddLicensing(o => configuration.GetSection(ServerSettings.Section).Bind(o));
+        Observability.ObservabilitySetup.AddObservability(silo, settings, configuration);
 
         // Any ClusterMembershipOptions property (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration,
         // TableRefreshTimeout, IAmAliveTablePublishTimeout, ...) can be set as Licensing:Membership:<Name>.
