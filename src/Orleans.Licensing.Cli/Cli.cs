@@ -7,7 +7,7 @@ using Orleans.Licensing.Client;
 namespace Orleans.Licensing.Cli;
 
 /// <summary>The <c>licensing</c> admin tool: commands over the license servers' REST API v1.</summary>
-public sealed class Cli(TextWriter output, TextWriter error)
+public sealed partial class Cli(TextWriter output, TextWriter error)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -39,6 +39,7 @@ public sealed class Cli(TextWriter output, TextWriter error)
         root.Subcommands.Add(Checkout());
         root.Subcommands.Add(Heartbeat());
         root.Subcommands.Add(Checkin());
+        root.Subcommands.Add(Usage());
         return root;
     }
 
