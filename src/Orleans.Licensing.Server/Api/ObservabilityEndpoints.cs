@@ -35,7 +35,6 @@ public static class ObservabilityEndpoints
         if (settings.Prometheus) app.MapPrometheusScrapingEndpoint("/metrics");
         if (settings.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
 
-        app.MapGet("/pool", () => Results.Redirect("/pool/")).ExcludeFromDescription();
         app.MapGet("/pool/{file?}", PoolAsset).ExcludeFromDescription();
         return app;
     }
@@ -131,8 +130,10 @@ public static class ObservabilityEndpoints
     private static string Field(string? value) =>
         value is null ? "" : value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 
-    private static IResult PoolAsset(string? file)
+    private static IResult PoolAsset(HttpContext context, string? file)
     {
+        // Routing ignores a trailing slash: "/pool" gets here too, and the page's relative URLs need "/pool/".
+        if (file is null && context.Request.Path.Value?.EndsWith('/') != true) return Results.Redirect("/pool/");
         var name = string.IsNullOrEmpty(file) ? "index.html" : file;
         var stream = typeof(ObservabilityEndpoints).Assembly.GetManifestResourceStream("pool/" + name);
         if (stream is null) return Results.NotFound();
