@@ -124,6 +124,26 @@ public sealed partial class UsageLogTests(TwoServers pool) : IClassFixture<TwoSe
         Assert.Contains($",checkout,{code},primary,\"client,with\"\"comma\",1,", csv);
     }
 
+    [Fact]
+    public async Task The_orleans_dashboard_and_the_pool_view_are_served_by_every_server()
+    {
+        foreach (var server in new[] { _primary, _second })
+        {
+            using var http = server.CreateHttpClient();
+            var dashboard = await http.GetAsync("dashboard/");
+            Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+            Assert.Contains("<html", await dashboard.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+            var page = await http.GetAsync("pool");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("/pool/", page.RequestMessage!.RequestUri!.AbsolutePath);
+            Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+            Assert.Contains("<title>License pool", await page.Content.ReadAsStringAsync());
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("pool/pool.js")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("pool/missing.js")).StatusCode);
+        }
+    }
+
     /// <summary>Prometheus samples of <paramref name="code"/> on both servers, summed per metric name.</summary>
     private async Task<Dictionary<string, double>> MetricsAsync(string code)
     {
