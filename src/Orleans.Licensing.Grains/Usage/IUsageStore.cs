@@ -8,12 +8,15 @@ public interface IUsageStore
 
     Task WriteAsync(IReadOnlyList<UsageEvent> batch, CancellationToken cancellationToken);
 
-    /// <summary>Events in time order (then in the order they were written), at most <see cref="UsageQuery.Limit"/>.</summary>
+    /// <summary>
+    /// Events in time order (then in the order they were written), at most <see cref="UsageQuery.Limit"/>; with
+    /// <see cref="UsageQuery.NewestFirst"/> the newest ones, newest first.
+    /// </summary>
     Task<IReadOnlyList<UsageEvent>> QueryAsync(UsageQuery query, CancellationToken cancellationToken);
 }
 
 /// <param name="Kinds">Null or empty: every kind.</param>
-public sealed record UsageQuery(string? Code, DateTimeOffset? Since, DateTimeOffset? Until, IReadOnlyList<string>? Kinds, int Limit);
+public sealed record UsageQuery(string? Code, DateTimeOffset? Since, DateTimeOffset? Until, IReadOnlyList<string>? Kinds, int Limit, bool NewestFirst = false);
 
 /// <summary>No durable log (test clusters, silos configured without a store): events only reach the metrics.</summary>
 public sealed class NoUsageStore : IUsageStore

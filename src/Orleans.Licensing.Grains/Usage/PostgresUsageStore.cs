@@ -39,11 +39,11 @@ public sealed class PostgresUsageStore(string connectionString, string serviceId
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             SELECT at, kind, code, server_id, client_id, count, lease_id, detail FROM licensing_usage_log
             WHERE service_id = $1 AND ($2::varchar IS NULL OR code = $2) AND ($3::timestamptz IS NULL OR at >= $3)
               AND ($4::timestamptz IS NULL OR at < $4) AND ($5::varchar[] IS NULL OR kind = ANY($5))
-            ORDER BY at, id LIMIT $6
+            ORDER BY {(query.NewestFirst ? "at DESC, id DESC" : "at, id")} LIMIT $6
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = serviceId, NpgsqlDbType = NpgsqlDbType.Varchar });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Code ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar });

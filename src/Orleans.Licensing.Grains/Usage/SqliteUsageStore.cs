@@ -112,7 +112,7 @@ public sealed class SqliteUsageStore : IUsageStore
         }
 
         command.CommandText = "SELECT at_ms, kind, code, server_id, client_id, count, lease_id, detail FROM usage_log"
-            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY at_ms, id LIMIT $limit";
+            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + (query.NewestFirst ? " ORDER BY at_ms DESC, id DESC" : " ORDER BY at_ms, id") + " LIMIT $limit";
         command.Parameters.AddWithValue("$limit", query.Limit);
         var events = new List<UsageEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

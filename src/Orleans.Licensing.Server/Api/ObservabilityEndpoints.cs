@@ -28,7 +28,7 @@ public static class ObservabilityEndpoints
         var usage = app.MapGroup("/api/v1/usage").AddEndpointFilter<ProblemFilter>().WithTags("Usage")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         usage.MapGet("/", EventsAsync)
-            .WithName("GetUsage").WithSummary("Usage events from the durable log: code, since, until (ISO 8601), kind (comma-separated), limit, format=json|csv");
+            .WithName("GetUsage").WithSummary("Usage events from the durable log: code, since, until (ISO 8601), kind (comma-separated), limit, order=asc|desc (desc: the newest first), format=json|csv");
         usage.MapGet("/report", ReportAsync)
             .WithName("GetUsageReport").WithSummary("Peak concurrent seats in use per code per day, denials per day, and instants above the seats");
 
@@ -52,7 +52,7 @@ public static class ObservabilityEndpoints
         await next(context);
     }
 
-    private static async Task<IResult> EventsAsync(HttpContext context, UsageQueries queries, string? code, string? since, string? until, string? kind, string? limit, string? format)
+    private static async Task<IResult> EventsAsync(HttpContext context, UsageQueries queries, string? code, string? since, string? until, string? kind, string? limit, string? format, string? order)
     {
         var (from, to) = (Time(since, "since"), Time(until, "until"));
         if (from is { } f && to is { } t && f >= t) throw Problems.Invalid("'since' must be before 'until'.");
@@ -60,7 +60,13 @@ public static class ObservabilityEndpoints
             ? n : throw Problems.Invalid($"'limit' must be a whole number from 1 to {MaxLimit}.");
         var kinds = Kinds(kind);
         var csv = Format(format);
-        var events = await queries.EventsAsync(new UsageQuery(Code(code), from, to, kinds, take), context.RequestAborted);
+        var newest = order switch
+        {
+            null or "" or "asc" => false,
+            "desc" => true,
+            _ => throw Problems.Invalid("'order' must be asc or desc."),
+        };
+        var events = await queries.EventsAsync(new UsageQuery(Code(code), from, to, kinds, take, newest), context.RequestAborted);
         return csv ? Results.Text(Csv(events), "text/csv; charset=utf-8") : Results.Ok(events);
     }
 

@@ -59,6 +59,11 @@ public sealed partial class UsageLogTests(TwoServers pool) : IClassFixture<TwoSe
         Assert.Contains(fromSecond, e => e.Kind == "code-added" && e.Count == 4);
         Assert.Equal(8, fromSecond.Count(e => e.Kind is "checkout" or "checkin" or "expiry" or "denial" or "heartbeat"));
 
+        // The newest two, newest first.
+        using var http = _second.CreateHttpClient();
+        var newest = (await http.GetFromJsonAsync<JsonArray>($"api/v1/usage?code={code}&kind=checkout,checkin,expiry,denial,heartbeat&order=desc&limit=2"))!;
+        Assert.Equal(events.TakeLast(2).Reverse().Select(e => e.LeaseId), newest.Select(e => (string?)e!["leaseId"]));
+
         // The report: peak 3 concurrent seats, 1 denial, 3 checkouts, never above the 4 seats.
         var report = await atSecond.GetUsageReportAsync(code, started.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
         Assert.Empty(report.OverIssues);
@@ -97,6 +102,7 @@ public sealed partial class UsageLogTests(TwoServers pool) : IClassFixture<TwoSe
     [InlineData("api/v1/usage?limit=0")]
     [InlineData("api/v1/usage?limit=10001")]
     [InlineData("api/v1/usage?format=xml")]
+    [InlineData("api/v1/usage?order=newest")]
     [InlineData("api/v1/usage?code=a%2Fb")]
     [InlineData("api/v1/usage/report?since=2020-01-01&until=2026-01-01")]
     [InlineData("api/v1/usage/report?since=nope")]

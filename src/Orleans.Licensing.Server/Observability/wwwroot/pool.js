@@ -73,7 +73,7 @@
   }
 
   function renderEvents() {
-    const rows = state.events.slice(-EVENTS_KEPT).reverse().map(e => el('tr', { 'data-kind': e.kind },
+    const rows = state.events.map(e => el('tr', { 'data-kind': e.kind },
       el('td', { text: e.at.replace('T', ' ').replace(/\.\d+/, '').replace('Z', '').replace(/\+00:00$/, '') }),
       el('td', { class: `kind-${e.kind}`, text: e.kind }), el('td', { text: e.code }), el('td', { text: e.serverId }),
       el('td', { text: e.clientId || '' }), el('td', { text: String(e.count) }), el('td', { text: e.detail || '' })));
@@ -85,7 +85,7 @@
       const since = new Date(Date.now() - 15 * 60 * 1000).toISOString();
       const [licenses, servers, events] = await Promise.all([
         get('api/v1/licenses'), get('api/v1/servers'),
-        get(`api/v1/usage?since=${encodeURIComponent(since)}&kind=${EVENT_KINDS}&limit=10000`).catch(() => state.events)]);
+        get(`api/v1/usage?since=${encodeURIComponent(since)}&kind=${EVENT_KINDS}&order=desc&limit=${EVENTS_KEPT}`).catch(() => state.events)]);
       state.licenses = licenses.sort((a, b) => a.code.localeCompare(b.code));
       state.servers = servers;
       state.events = events;
