@@ -56,6 +56,7 @@ public sealed class PoolViewTests : IAsyncLifetime
     [SkippableChromiumFact]
     public async Task The_pool_view_shows_usage_borrows_and_a_killed_server_live()
     {
+        Assert.True(Chromium.Path() is not null, "chromium is missing: CI installs it with .ci/browser.sh (apt-get install -y chromium)");
         var code = $"VIEW-{Guid.NewGuid():N}"[..16];
         await using var services = new ServiceCollection().AddLogging().AddLicensingClient(o =>
         {
