@@ -48,6 +48,7 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         root.Subcommands.Add(Checkout());
         root.Subcommands.Add(Heartbeat());
         root.Subcommands.Add(Checkin());
+        root.Subcommands.Add(Usage());
         return root;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.Licensing.Placement;
+using Orleans.Licensing.Usage;
 
 namespace Orleans.Licensing;
 
@@ -15,6 +16,7 @@ public static class LicensingSiloBuilderExtensions
         builder.Services.AddOptions<LicensingOptions>().Configure(o => configure?.Invoke(o));
         builder.Services.AddPlacementDirector<ServerPlacementStrategy, ServerPlacementDirector>();
         builder.Services.AddHostedService<MembershipWatcher>();
+        builder.Services.AddLicensingUsageLog();
         return builder;
     }
 }

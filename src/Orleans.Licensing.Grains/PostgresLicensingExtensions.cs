@@ -4,6 +4,7 @@ using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Licensing.Storage;
+using Orleans.Licensing.Usage;
 using Orleans.Serialization;
 using Orleans.Storage;
 
@@ -47,6 +48,7 @@ public static class PostgresLicensingExtensions
             Tuned(connectionString),
             services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
             services.GetRequiredService<Serializer>()));
+        builder.Services.AddSingleton<IUsageStore>(services => new PostgresUsageStore(Tuned(connectionString), services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Licensing.Placement;
+using Orleans.Licensing.Usage;
 using Orleans.Placement;
 using Orleans.Storage;
 
@@ -24,6 +25,7 @@ public sealed partial class ServerGrain(
     private const int AdoptedAwayKept = 4096;
 
     private readonly LicensingOptions _options = options.Value;
+    private readonly IUsageRecorder _usage = services.GetService<IUsageRecorder>() ?? NullUsageRecorder.Instance;
     private string _serverId = "";
     private string _code = "";
     private ServerRecord _record = new();
@@ -111,6 +113,7 @@ public sealed partial class ServerGrain(
 
     async Task<CheckoutResult> IServerGrain.Checkout(CheckoutRequest request)
     {
+        using var timed = LicensingTelemetry.Checkout(_code, _serverId);
         var license = EnsureServing();
         Validate(request.LeaseId, request.ClientId, request.Count, license);
         if (_leases.TryGet(request.LeaseId, out var existing))
@@ -125,6 +128,7 @@ public sealed partial class ServerGrain(
         {
             if (!await BorrowAsync(request.Count, BorrowReason.ClientRequest))
             {
+                _usage.Denial(_code, _serverId, request.ClientId, request.Count, LicensingErrors.NoAllocation);
                 return new CheckoutResult(null, $"No allocation of '{_code}' is available: {Record.Allocated} allocated here, {_leases.InUse} in use, and the leader found no source.");
             }
         }
@@ -140,6 +144,7 @@ public sealed partial class ServerGrain(
         var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, DateTimeOffset.UtcNow + _options.LeaseTtl);
         AddLease(lease);
         await CommitAsync();
+        _usage.Lease(UsageKinds.Checkout, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
         return new CheckoutResult(ToLease(lease), null);
     }
 
@@ -154,6 +159,7 @@ public sealed partial class ServerGrain(
             var renewed = held! with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl };
             _leases.Put(renewed);
             await CommitAsync();
+            _usage.Lease(UsageKinds.Heartbeat, _code, _serverId, renewed.LeaseId, renewed.ClientId, renewed.Count);
             return ToLease(renewed);
         }
 
@@ -195,6 +201,7 @@ public sealed partial class ServerGrain(
         LogAdopted(_serverId, update.LeaseId, update.ServerId, update.Count);
         AddLease(adopted);
         await CommitAsync();
+        _usage.Lease(UsageKinds.Adoption, _code, _serverId, adopted.LeaseId, adopted.ClientId, adopted.Count, update.ServerId);
         return ToLease(adopted);
     }
 
@@ -204,6 +211,7 @@ public sealed partial class ServerGrain(
         if (string.IsNullOrEmpty(leaseId) || !_leases.TryGet(leaseId, out var lease) || lease.ClientId != clientId) return false;
         _leases.Remove(leaseId);
         await CommitAsync();
+        _usage.Lease(UsageKinds.Checkin, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
         return true;
     }
 
@@ -235,6 +243,7 @@ public sealed partial class ServerGrain(
 
         // The giver's record shrinks, durably, before the leader lets the taker grow (claim 33).
         await CommitAsync();
+        _usage.Pool(UsageKinds.GiveUp, _code, _serverId, given, request.Mode.ToString());
         return result;
     }
 
@@ -296,11 +305,15 @@ public sealed partial class ServerGrain(
         return expired;
     }
 
-    Task<Distribution> IServerGrain.AddLicenseCode(AddLicenseCode message) => Leader.AddLicenseCode(message);
+    // Admin changes are logged here, where the REST layer sends them, once the leader has made them durable.
+    async Task<Distribution> IServerGrain.AddLicenseCode(AddLicenseCode message) =>
+        _usage.Admin(UsageKinds.CodeAdded, _code, _serverId, message.License?.Seats ?? 0, await Leader.AddLicenseCode(message));
 
-    Task<Distribution> IServerGrain.AddAllocations(AddAllocations message) => Leader.AddAllocations(message);
+    async Task<Distribution> IServerGrain.AddAllocations(AddAllocations message) =>
+        _usage.Admin(UsageKinds.AllocationsAdded, _code, _serverId, message.Count, await Leader.AddAllocations(message));
 
-    Task<Distribution> IServerGrain.ChangeDistributionCriteria(ChangeDistributionCriteria message) => Leader.ChangeDistributionCriteria(message);
+    async Task<Distribution> IServerGrain.ChangeDistributionCriteria(ChangeDistributionCriteria message) =>
+        _usage.Admin(UsageKinds.DistributionChanged, _code, _serverId, 0, await Leader.ChangeDistributionCriteria(message));
 
     /// <summary>Claim 2: usage / allocated above the threshold means too few allocations.</summary>
     internal static bool AboveThreshold(int inUse, int allocated, double threshold) =>
@@ -387,7 +400,9 @@ public sealed partial class ServerGrain(
 
     private async Task<int> BorrowFromLeaderAsync(int count, BorrowReason reason)
     {
+        using var span = LicensingTelemetry.Borrow(_code, count);
         var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, count, reason, _leases.InUse));
+        _usage.Borrowed(_code, _serverId, reason, grant.Sources);
         _borrows++;
         if (Apply(grant.Sync, rejoining: false)) await CommitAsync();
         _noSource = grant.Granted == 0 ? new NoSourceVerdict(Record.AppliedVersion, DateTimeOffset.UtcNow) : null;
@@ -410,6 +425,7 @@ public sealed partial class ServerGrain(
         // What the adopted leases need beyond our room, and (claim 2) what keeps usage within the threshold after them.
         var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Shortfall(count), BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
         _adoptionCalls++;
+        _usage.Borrowed(_code, _serverId, BorrowReason.FailoverUpdate, grant.Sources);
         Apply(grant.Sync, rejoining: false);
         return grant.Refused;
     }
@@ -520,6 +536,7 @@ public sealed partial class ServerGrain(
         {
             if (_leases.InUse <= Record.Allocated) break;
             _leases.Remove(lease.LeaseId);
+            _usage.Lease(UsageKinds.Expiry, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count, "unbacked");
             LogDroppedUnbacked(_serverId, lease.LeaseId, _code);
         }
 
@@ -554,8 +571,13 @@ public sealed partial class ServerGrain(
     private int RemoveExpired()
     {
         var now = DateTimeOffset.UtcNow;
-        var expired = _leases.All.Where(l => l.ExpiresAt <= now).Select(l => l.LeaseId).ToList();
-        foreach (var id in expired) _leases.Remove(id);
+        var expired = _leases.All.Where(l => l.ExpiresAt <= now).ToList();
+        foreach (var lease in expired)
+        {
+            _leases.Remove(lease.LeaseId);
+            _usage.Lease(UsageKinds.Expiry, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
+        }
+
         return expired.Count;
     }
 
@@ -577,6 +599,7 @@ public sealed partial class ServerGrain(
 
     private async Task WriteAsync()
     {
+        using var timed = LicensingTelemetry.StorageWrite(_code, _serverId);
         await _journal.AppendAsync(Record, _leases);
         if (_journal.ShouldCompact || (_compactAll && _journal.Sequence > _journal.Snapshot)) await _journal.CompactAsync(_leases);
     }

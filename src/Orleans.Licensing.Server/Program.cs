@@ -47,5 +47,6 @@ app.MapGet("/", () => Results.Redirect("/scalar")).ExcludeFromDescription().Allo
 app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
 app.MapLicensingApi();
+app.MapAdminSurfaces();           // pool view, usage API, /metrics, /dashboard (docs/observability.md)
 
 app.Run();

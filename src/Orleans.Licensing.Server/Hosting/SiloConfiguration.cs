@@ -15,11 +15,13 @@ public static class SiloConfiguration
     {
         silo.Configure<SiloOptions>(o => o.SiloName = settings.ServerId);
         silo.AddLicensing(o => configuration.GetSection(ServerSettings.Section).Bind(o));
+        Observability.ObservabilitySetup.AddObservability(silo, settings, configuration);
 
         // Any ClusterMembershipOptions property (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration,
         // TableRefreshTimeout, IAmAliveTablePublishTimeout, ...) can be set as Licensing:Membership:<Name>.
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
         SiloTls.Configure(silo, settings);
+        silo.Configure<Orleans.Licensing.Usage.UsageLogOptions>(configuration.GetSection(ServerSettings.Section + ":UsageLog"));
         if (settings.DiagnosticsEndpoint)
         {
             // One instance: the filter counts, the diagnostics endpoint reads.
@@ -53,5 +55,6 @@ public static class SiloConfiguration
         // SQLite file that every server of the pool shares.
         silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, settings.ParsePrimarySiloEndpoint(), settings.ServiceId, settings.ClusterId);
         silo.Services.AddSqliteGrainStorage(LicensingOptions.StorageName, settings.DatabaseFile);
+        silo.Services.AddSingleton<Orleans.Licensing.Usage.IUsageStore>(new Orleans.Licensing.Usage.SqliteUsageStore(settings.DatabaseFile));
     }
 }

@@ -86,7 +86,9 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.Headers.WWWAuthenticate = $"Bearer realm=\"{Realm}\", Basic realm=\"{Realm}\", charset=\"UTF-8\"";
+        // Two challenges, two headers: a browser on the admin pages finds Basic and asks for the key.
+        Response.Headers.Append("WWW-Authenticate", $"Bearer realm=\"{Realm}\"");
+        Response.Headers.Append("WWW-Authenticate", $"Basic realm=\"{Realm}\", charset=\"UTF-8\"");
         var detail = Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message
             ?? "This endpoint needs a credential: an API key (Authorization: Bearer, X-Api-Key, or Basic) or a bearer token.";
         return Problems.Create(LicensingErrors.Unauthenticated, detail, Context).ExecuteAsync(Context);

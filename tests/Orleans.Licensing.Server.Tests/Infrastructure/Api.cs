@@ -16,7 +16,8 @@ public static class Api
         if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, contentType);
         var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text), response);
+        var isJson = response.Content.Headers.ContentType?.MediaType?.EndsWith("json", StringComparison.Ordinal) == true;
+        return (response.StatusCode, text.Length == 0 || !isJson ? null : JsonNode.Parse(text), response);
     }
 
     /// <summary>Asserts an RFC 7807 answer with the stable type of <paramref name="error"/>.</summary>

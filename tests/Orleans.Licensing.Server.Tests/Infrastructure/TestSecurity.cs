@@ -71,6 +71,17 @@ public static class TestSecurity
         return env;
     }
 
+    /// <summary>A file holding the admin key, for the CLI's --key-file (a secret is never a command-line argument).</summary>
+    public static string AdminKeyFile => AdminKeyFileLazy.Value;
+
+    private static readonly Lazy<string> AdminKeyFileLazy = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), "licensing-tests", $"admin-{Guid.NewGuid():N}.key");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, AdminKey + "\n");
+        return path;
+    });
+
     /// <summary>The same keys as a keys file (<c>Licensing:Security:KeysFile</c>, e.g. a mounted Secret's keys.json).</summary>
     public static string KeysFileJson()
     {

@@ -40,6 +40,11 @@ public sealed class AccessMatrixTests(PoolFixture pool)
         ["checkout"] = (HttpMethod.Post, "api/v1/licenses/§/leases", """{"clientId":"matrix-client","count":0}""", "client", HttpStatusCode.BadRequest, "invalid-request"),
         ["heartbeat"] = (HttpMethod.Put, "api/v1/licenses/§/leases/some-lease", """{"clientId":"matrix-client","count":0,"serverId":"alpha"}""", "client", HttpStatusCode.BadRequest, "invalid-request"),
         ["check-in"] = (HttpMethod.Delete, "api/v1/licenses/§/leases/no-such-lease?clientId=matrix-client", null, "client", HttpStatusCode.NotFound, "lease-unknown"),
+        ["usage events"] = (HttpMethod.Get, "api/v1/usage?code=§&limit=5", null, "read", HttpStatusCode.OK, null),
+        ["usage report"] = (HttpMethod.Get, "api/v1/usage/report?code=§", null, "read", HttpStatusCode.OK, null),
+        ["metrics"] = (HttpMethod.Get, "metrics", null, "read", HttpStatusCode.OK, null),
+        ["pool view"] = (HttpMethod.Get, "pool/", null, "admin", HttpStatusCode.OK, null),
+        ["orleans dashboard"] = (HttpMethod.Get, "dashboard/", null, "admin", HttpStatusCode.OK, null),
     };
 
     private static string Expected(string endpoint, Caller caller)
