@@ -9,6 +9,9 @@ public static class LicensingErrors
     public const string InvalidRequest = "invalid-request";
     public const string Conflict = "conflict";
     public const string LicenseExpired = "license-expired";
+    public const string BodyTooLarge = "body-too-large";
+    public const string NotFound = "not-found";
+    public const string MethodNotAllowed = "method-not-allowed";
 
     /// <summary>The license store failed (for example the database is down): try again, or another server.</summary>
     public const string Unavailable = "unavailable";
