@@ -55,12 +55,8 @@ public static class JsonBody
         }
 
         if (body is null) throw Problems.Invalid("A JSON object is required.");
-        Validate.Distribution(body switch
-        {
-            DistributionRequest d => d,
-            AddLicenseRequest a => a.Distribution,
-            _ => null,
-        });
+        if (body is DistributionRequest change) Validate.Distribution(change, requireMode: true);
+        if (body is AddLicenseRequest add) Validate.Distribution(add.Distribution, requireMode: false);
         return body;
     }
 }

@@ -48,10 +48,16 @@ public static class Validate
         return count;
     }
 
-    /// <summary>The server ids a distribution names are server ids too.</summary>
-    public static void Distribution(DistributionRequest? body)
+    /// <summary>
+    /// The server ids a distribution names are server ids too. A change of criteria must say how to distribute
+    /// (<paramref name="requireMode"/>): <c>{}</c>, a threshold alone or a body meant for another endpoint would
+    /// otherwise give every server a share of zero and send all idle seats to the free pool.
+    /// </summary>
+    public static void Distribution(DistributionRequest? body, bool requireMode)
     {
         if (body is null) return;
+        if (requireMode && body.Shares is null && body.Weights is null && !body.Even)
+            throw Problems.Invalid("Give the distribution: explicit shares, weights or even.");
         var ids = (body.Shares?.Keys ?? []).Concat(body.Weights?.Keys ?? []).Concat(body.Thresholds?.Keys ?? []);
         foreach (var id in ids) ServerId(id);
     }

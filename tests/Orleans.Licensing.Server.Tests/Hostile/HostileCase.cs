@@ -29,7 +29,7 @@ public sealed record HostileCase(
     {
         var headers = string.Join("|", (Headers ?? []).Select(h => $"{h.Key}:{h.Value}"));
         var body = Body is null ? "" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Needs.HasFlag(Needs.Grants) ? Encoding.UTF8.GetBytes(Name) : Body()));
-        return $"{Method} {Path} {Cred} {ContentType} {headers} {body}";
+        return $"{Method} {Path} {Cred} {ContentType ?? "<no content type>"} {headers} {body}";
     }
 }
 

@@ -36,7 +36,7 @@ public static partial class HostileCatalogue
         yield return new("checkin.client-id-case", Delete, LeaseA1 + "?clientId=WS-1", Cred.Client, 404, LeaseUnknown);
         yield return new("checkin.no-client-id", Delete, LeaseA1, Cred.Client, 400, Invalid);
         yield return new("checkin.empty-client-id", Delete, LeaseA1 + "?clientId=", Cred.Client, 400, Invalid);
-        yield return new("checkin.two-client-ids", Delete, LeaseA1 + "?clientId=ws-2&clientId=ws-1", Cred.Client, 400, Invalid);
+        yield return new("checkin.two-client-ids", Delete, LeaseA1 + "?clientId=ws-2&clientId=ws-1", Cred.Client, 404, LeaseUnknown);
         yield return new("checkin.unknown-lease", Delete, Checkout + "/no-such-lease?clientId=ws-1", Cred.Client, 404, LeaseUnknown);
         yield return new("checkin.gone-lease", Delete, Gone + "?clientId=ws-1", Cred.Client, 404, LeaseUnknown);
         yield return new("checkin.unknown-server", Delete, LeaseA1 + "?clientId=ws-1&serverId=beta", Cred.Client, 404, LeaseUnknown);
@@ -80,6 +80,8 @@ public static partial class HostileCatalogue
             ("shares-slash-server", """{"shares":{"a/b":1}}""", 400, Invalid),
             ("shares-empty-server", """{"shares":{"":1}}""", 400, Invalid),
             ("shares-nul-server", """{"shares":{"alpha\u0000":1}}""", 400, Invalid),
+            ("no-mode", """{"defaultThreshold":0.5}""", 400, Invalid),
+            ("checkout-body", """{"clientId":"ws-9","count":1}""", 400, Invalid),
             ("shares-null-value", """{"shares":{"alpha":null}}""", 400, Invalid),
             ("shares-rtl-server", """{"shares":{"alpha\u202E":0}}""", 400, Invalid),
             ("weights-zero-width-server", """{"weights":{"al\u200Bpha":1}}""", 400, Invalid),

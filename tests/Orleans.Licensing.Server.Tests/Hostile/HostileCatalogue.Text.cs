@@ -37,8 +37,10 @@ public static partial class HostileCatalogue
                      ("fullwidth-a", "%EF%BC%A1"), ("newline", "%0A"), ("trailing-space", "%20"), ("invalid-utf8", "%C3%28"),
                  })
         {
-            yield return new($"unicode.{kind}.code.get", Get, $"{A}{escaped}", Cred.Reader, 400, Invalid);
-            yield return J($"unicode.{kind}.lease-id.heartbeat", Put, $"{Checkout}/hostile-a1{escaped}", Cred.Client, HeartbeatOf());
+            // Kestrel itself refuses a NUL in the path, with a bare 400.
+            var kestrel = kind == "nul";
+            yield return new($"unicode.{kind}.code.get", Get, $"{A}{escaped}", Cred.Reader, 400, Invalid, ProblemBody: !kestrel);
+            yield return J($"unicode.{kind}.lease-id.heartbeat", Put, $"{Checkout}/hostile-a1{escaped}", Cred.Client, HeartbeatOf()) with { ProblemBody = !kestrel };
         }
 
         yield return new("unicode.lookalike-case.code.get", Get, Licenses + "/hostile-a", Cred.Reader, 404, UnknownLicense);
@@ -72,7 +74,6 @@ public static partial class HostileCatalogue
     {
         yield return new("path.encoded-dotdot-to-api-root.get", Get, Licenses + "/%2e%2e", Cred.Reader, 404, NotFound);
         yield return new("path.dotdot-to-code.checkin", Delete, Checkout + "/..?clientId=ws-1", Cred.Client, 405, MethodNotAllowed);
-        yield return new("path.dotdot-lease-to-code.heartbeat", Put, LeaseA1 + "/../../distribution", Cred.Client, 400, Invalid, H.Utf8("""{"even":true}"""), H.Json);
         yield return new("path.encoded-slash-traversal.get", Get, Licenses + "/..%2F..%2Fservers", Cred.Reader, 400, Invalid);
         yield return new("path.encoded-slash-upper.get", Get, Licenses + "/HOSTILE-A%2Fleases", Cred.Reader, 400, Invalid);
         yield return new("path.double-encoded-dotdot.get", Get, Licenses + "/%252e%252e%252fservers", Cred.Reader, 400, Invalid);

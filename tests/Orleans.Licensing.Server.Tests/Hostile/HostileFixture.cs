@@ -46,7 +46,12 @@ public sealed class HostileFixture : IAsyncLifetime
     public HostileFixture()
     {
         DataPath = Path.Combine(Path.GetTempPath(), "licensing-tests", "hostile-" + Guid.NewGuid().ToString("N"));
-        Server = new ServerProcess(ServerId, DataPath, settings: new Dictionary<string, string> { ["Licensing__LeaseTtl"] = "00:10:00" });
+        Server = new ServerProcess(ServerId, DataPath, settings: new Dictionary<string, string>
+        {
+            ["Licensing__LeaseTtl"] = "00:10:00",
+            // No timer moves idle seats back to the free pool: the table changes only by requests.
+            ["Licensing__RedistributeInterval"] = "00:00:00",
+        });
     }
 
     public string DataPath { get; }

@@ -43,7 +43,7 @@ public static class HostileSecurity
     /// <summary>A well-formed key that no server trusts.</summary>
     public const string UnknownKey = "olk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-    public static string Key(Cred cred) => UnknownKey;
+    public static string Key(Cred cred) => $"olk_stub{cred}".PadRight(47, 'A');
 
     /// <summary>Signs a grant payload (JSON) with the trusted test vendor key: <c>olg1.payload.signature</c>.</summary>
     public static string Sign(string payloadJson) => throw new NotSupportedException("Signed grants are not on main yet.");
