@@ -13,6 +13,15 @@ public static class LicensingErrors
     public const string NotFound = "not-found";
     public const string MethodNotAllowed = "method-not-allowed";
 
+    // Security (REST layer): who may call, and how often.
+    public const string Unauthenticated = "unauthenticated";
+    public const string Forbidden = "forbidden";
+    public const string ForbiddenClient = "forbidden-client";
+    public const string RateLimited = "rate-limited";
+
+    /// <summary>A signed grant (its grant id) was applied before: nothing is added twice.</summary>
+    public const string GrantReplayed = "grant-replayed";
+
     /// <summary>The license store failed (for example the database is down): try again, or another server.</summary>
     public const string Unavailable = "unavailable";
 }

@@ -4,13 +4,15 @@ namespace Orleans.Licensing;
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.AddLicenseCode")]
 public sealed record AddLicenseCode(
     [property: Id(0)] LicenseCode License,
-    [property: Id(1)] DistributionCriteria? Criteria = null);
+    [property: Id(1)] DistributionCriteria? Criteria = null,
+    [property: Id(2)] string? GrantId = null);
 
 /// <summary>Add allocations message (claims 9, 10, 23, 24): the count goes to the free pool.</summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.AddAllocations")]
 public sealed record AddAllocations(
     [property: Id(0)] string Code,
-    [property: Id(1)] int Count);
+    [property: Id(1)] int Count,
+    [property: Id(2)] string? GrantId = null);
 
 /// <summary>
 /// How allocations are distributed among servers. Exactly one of <see cref="Shares"/> (explicit counts),

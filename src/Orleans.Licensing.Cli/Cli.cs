@@ -7,7 +7,7 @@ using Orleans.Licensing.Client;
 namespace Orleans.Licensing.Cli;
 
 /// <summary>The <c>licensing</c> admin tool: commands over the license servers' REST API v1.</summary>
-public sealed class Cli(TextWriter output, TextWriter error)
+public sealed partial class Cli(TextWriter output, TextWriter error)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -21,6 +21,12 @@ public sealed class Cli(TextWriter output, TextWriter error)
 
     private readonly Option<bool> _json = new("--json") { Description = "Print the server's answer as JSON", Recursive = true };
 
+    private readonly Option<string?> _keyFile = new("--key-file")
+    {
+        Description = $"File holding the API key (default: ${LicensingClientOptions.EnvironmentVariable}, else ${KeyFileVariable}, else {LocalAdminKey} if it exists)",
+        Recursive = true,
+    };
+
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => new Cli(output, error).InvokeAsync(args);
 
     private Task<int> InvokeAsync(string[] args) =>
@@ -31,6 +37,9 @@ public sealed class Cli(TextWriter output, TextWriter error)
         var root = new RootCommand("Administer and try an Orleans.Licensing pool of license servers.");
         root.Options.Add(_servers);
         root.Options.Add(_json);
+        root.Options.Add(_keyFile);
+        root.Subcommands.Add(Keys());
+        root.Subcommands.Add(Sign());
         root.Subcommands.Add(AddCode());
         root.Subcommands.Add(AddAllocations());
         root.Subcommands.Add(SetDistribution());
@@ -44,14 +53,11 @@ public sealed class Cli(TextWriter output, TextWriter error)
 
     private Command AddCode()
     {
-        var code = new Argument<string>("code") { Description = "The license code" };
-        var product = new Option<string>("--product") { Description = "Product or feature it licenses", Required = true };
-        var seats = new Option<int>("--seats") { Description = "Concurrent-use seats (allocations)", Required = true };
-        var expires = new Option<DateTimeOffset?>("--expires-at") { Description = "Expiry, e.g. 2027-12-31T00:00:00Z" };
-        var command = new Command("add-code", "Add a license code; its seats are split evenly among the servers") { code, product, seats, expires };
+        var grant = GrantOption();
+        var command = new Command("add-code", "Add a license code from a vendor-signed grant (licensing sign code); its seats are split evenly among the servers") { grant };
         command.SetAction((r, ct) => RunAsync(r, ct, async client =>
         {
-            var view = await client.AddLicenseAsync(new AddLicenseRequest(r.GetValue(code)!, r.GetValue(product)!, r.GetValue(seats), r.GetValue(expires)), ct);
+            var view = await client.AddLicenseAsync(new AddLicenseRequest(ReadGrant(r.GetValue(grant)!)), ct);
             Print(r, view, () => WriteLicense(view));
         }));
         return command;
@@ -60,11 +66,11 @@ public sealed class Cli(TextWriter output, TextWriter error)
     private Command AddAllocations()
     {
         var code = new Argument<string>("code") { Description = "The license code" };
-        var count = new Option<int>("--count") { Description = "Allocations to add to the free pool", Required = true };
-        var command = new Command("add-allocations", "Add allocations to a license code's free pool") { code, count };
+        var grant = GrantOption();
+        var command = new Command("add-allocations", "Add allocations to a license code's free pool from a vendor-signed grant (licensing sign allocations)") { code, grant };
         command.SetAction((r, ct) => RunAsync(r, ct, async client =>
         {
-            var view = await client.AddAllocationsAsync(r.GetValue(code)!, r.GetValue(count), ct);
+            var view = await client.AddAllocationsAsync(r.GetValue(code)!, ReadGrant(r.GetValue(grant)!), ct);
             Print(r, view, () => WriteLicense(view));
         }));
         return command;
@@ -114,7 +120,7 @@ public sealed class Cli(TextWriter output, TextWriter error)
             var all = await client.GetLicensesAsync(ct);
             Print(r, all, () =>
             {
-                if (all.Count == 0) output.WriteLine("No license codes yet (add one with: licensing add-code CODE --product NAME --seats N).");
+                if (all.Count == 0) output.WriteLine("No license codes yet (sign one with: licensing sign code CODE --product NAME --seats N --out FILE; add it with: licensing add-code --grant FILE).");
                 foreach (var view in all) WriteLicense(view);
             });
         }));
@@ -194,9 +200,24 @@ public sealed class Cli(TextWriter output, TextWriter error)
             return ExitCodes.Usage;
         }
 
+        string? apiKey;
+        try
+        {
+            apiKey = ApiKey(r);
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"--key-file: {e.Message}");
+            return ExitCodes.Usage;
+        }
+
         await using var services = new ServiceCollection()
             .AddLogging()
-            .AddLicensingClient(o => o.Servers = servers).Services
+            .AddLicensingClient(o =>
+            {
+                o.Servers = servers;
+                o.ApiKey = apiKey;
+            }).Services
             .BuildServiceProvider();
         try
         {
@@ -214,7 +235,7 @@ public sealed class Cli(TextWriter output, TextWriter error)
             error.WriteLine(e.Message);
             return ExitCodes.Unavailable;
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine(e.Message);
             return ExitCodes.Usage;

@@ -2,7 +2,8 @@ namespace Orleans.Licensing.Client;
 
 // The JSON shapes of the license server's REST API v1, as the client sees them.
 
-public sealed record AddLicenseRequest(string Code, string Product, int Seats, DateTimeOffset? ExpiresAt = null, DistributionRequest? Distribution = null);
+/// <param name="Grant">The vendor-signed license code grant (<c>licensing sign code</c>).</param>
+public sealed record AddLicenseRequest(string Grant, DistributionRequest? Distribution = null);
 
 /// <summary>Distribution criteria: exactly one of explicit shares, weights or even; thresholds optional.</summary>
 public sealed record DistributionRequest(
@@ -33,7 +34,7 @@ public sealed record LeaseInfo(
 
 public sealed record ServerInfo(string ServerId, string Status, string Address, bool Self);
 
-internal sealed record AddAllocationsBody(int Count);
+internal sealed record AddAllocationsBody(string Grant);
 
 internal sealed record CheckoutBody(string ClientId, int Count, string? LeaseId);
 

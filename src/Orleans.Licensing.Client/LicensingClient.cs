@@ -38,8 +38,9 @@ public sealed partial class LicensingClient(
     public Task<LicenseInfo> AddLicenseAsync(AddLicenseRequest request, CancellationToken cancellationToken = default) =>
         AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Post, "api/v1/licenses", request, ct), idempotent: true, cancellationToken);
 
-    public Task<LicenseInfo> AddAllocationsAsync(string code, int count, CancellationToken cancellationToken = default) =>
-        AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Post, $"{LicensePath(code)}/allocations", new AddAllocationsBody(count), ct), idempotent: false, cancellationToken);
+    /// <param name="grant">The vendor-signed allocations grant; it applies once, so a retry cannot add twice.</param>
+    public Task<LicenseInfo> AddAllocationsAsync(string code, string grant, CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Post, $"{LicensePath(code)}/allocations", new AddAllocationsBody(grant), ct), idempotent: false, cancellationToken);
 
     public Task<LicenseInfo> SetDistributionAsync(string code, DistributionRequest criteria, CancellationToken cancellationToken = default) =>
         AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Put, $"{LicensePath(code)}/distribution", criteria, ct), idempotent: true, cancellationToken);
@@ -124,7 +125,7 @@ public sealed partial class LicensingClient(
     private async Task<(T Result, Uri Server)> OnAnyServerAsync<T>(
         Func<LicensingHttpApi, Uri, CancellationToken, Task<T>> call, Uri? first, bool idempotent, CancellationToken cancellationToken)
     {
-        var api = new LicensingHttpApi(httpClients.CreateClient(HttpClientName));
+        var api = new LicensingHttpApi(httpClients.CreateClient(HttpClientName), Options.ApiKey);
         var order = first is null ? Options.Servers : [first, .. Options.Servers.Where(s => s != first)];
         Exception? last = null;
         foreach (var server in order)

@@ -8,6 +8,14 @@ public sealed class LicensingClientOptions
     /// <summary>Who holds the leases: by default host and process.</summary>
     public string ClientId { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}";
 
+    /// <summary>
+    /// The API key sent with every request (<c>Authorization: Bearer</c>); by default the environment variable
+    /// <c>LICENSING_API_KEY</c>. A client key covers the client ids its server-side entry names.
+    /// </summary>
+    public string? ApiKey { get; set; } = Environment.GetEnvironmentVariable(EnvironmentVariable);
+
+    public const string EnvironmentVariable = "LICENSING_API_KEY";
+
     /// <summary>How long one attempt at one server may take before the client tries again or moves on.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(3);
 

@@ -7,7 +7,7 @@ namespace Orleans.Licensing.Client;
 
 /// <summary>One call to one license server. A 4xx problem becomes <see cref="LicensingProblemException"/>; a 5xx,
 /// 408 or 429 becomes <see cref="HttpRequestException"/> so that the caller moves on to the next server.</summary>
-internal sealed class LicensingHttpApi(HttpClient http)
+internal sealed class LicensingHttpApi(HttpClient http, string? apiKey)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -27,6 +27,7 @@ internal sealed class LicensingHttpApi(HttpClient http)
     {
         using var request = new HttpRequestMessage(method, new Uri(server, path));
         if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+        if (!string.IsNullOrEmpty(apiKey)) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
         var response = await http.SendAsync(request, ct);
         if (response.IsSuccessStatusCode) return response;
 

@@ -107,6 +107,7 @@ public sealed partial class PoolGrain(
         var criteria = message.Criteria ?? new DistributionCriteria(Even: true);
         DistributionPlanner.Validate(criteria, license.Seats);
 
+        EnsureNotApplied(message.GrantId);
         if (S.License is { } existing)
         {
             // Idempotent: the same code again changes nothing; a different one is a conflict.
@@ -120,6 +121,7 @@ public sealed partial class PoolGrain(
             S.License = license;
             S.Total = license.Seats;
             S.FreePool = license.Seats;
+            if (message.GrantId is { } grant) S.AppliedGrants.Add(grant);
             await RefreshStatusAsync();
             await ApplyCriteriaAsync(criteria);
             await CommitAndSyncAsync();
@@ -136,14 +138,25 @@ public sealed partial class PoolGrain(
         EnsureLicense();
         if (message.Code != Code) throw Invalid($"This pool serves '{Code}', not '{message.Code}'.");
         if (message.Count < 1 || (long)S.Total + message.Count > MaxSeats) throw Invalid($"Count must be at least 1 and the total at most {MaxSeats}.");
+        EnsureNotApplied(message.GrantId);
         return await TurnAsync(async () =>
         {
+            if (message.GrantId is { } grant) S.AppliedGrants.Add(grant);
             S.Total += message.Count;
             S.FreePool += message.Count;
             S.License = S.License! with { Seats = S.Total };
             await CommitAndSyncAsync();
             return Snapshot();
         });
+    }
+
+    /// <summary>A grant id applies once, so a replayed grant (or a retry after a lost answer) adds nothing.</summary>
+    private void EnsureNotApplied(string? grantId)
+    {
+        if (grantId is not null && S.AppliedGrants.Contains(grantId))
+        {
+            throw new LicensingException(LicensingErrors.GrantReplayed, $"Grant '{grantId}' was applied to '{Code}' before; nothing was added.");
+        }
     }
 
     async Task<Distribution> IPoolGrain.ChangeDistributionCriteria(ChangeDistributionCriteria message)

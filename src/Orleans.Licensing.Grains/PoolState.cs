@@ -16,6 +16,9 @@ public sealed class PoolState
 
     /// <summary>Leases adopted in fail-over mode, by lease id, until they would have expired.</summary>
     [Id(7)] public Dictionary<string, Adoption> Adoptions { get; set; } = [];
+
+    /// <summary>Ids of the signed grants applied to this code (its license code grant, allocations grants): each applies once.</summary>
+    [Id(8)] public HashSet<string> AppliedGrants { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("Orleans.Licensing.ShareState")]

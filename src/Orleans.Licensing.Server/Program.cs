@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Orleans.Licensing.Server.Api;
 using Orleans.Licensing.Server.Hosting;
+using Orleans.Licensing.Server.Security;
 using Scalar.AspNetCore;
 
 // One process = one license server = one silo; its server id is the silo name.
@@ -14,6 +15,9 @@ builder.UseOrleans(silo => SiloConfiguration.Configure(silo, settings, builder.C
 // After UseOrleans: stops before the silo does (see AllocationHandback).
 builder.Services.AddHostedService<AllocationHandback>();
 
+builder.AddLicensingSecurity();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<GrantCheck>();
 builder.Services.AddSingleton<PoolGateway>();
 builder.Services.AddSingleton<ProblemFilter>();
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.CustomizeFrameworkProblem);
@@ -35,12 +39,13 @@ builder.Services.AddHealthChecks()
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseLicensingSecurity();     // API keys or JWT; every endpoint needs a credential unless it allows anonymous
 
-app.MapOpenApi();                 // /openapi/v1.json
-app.MapScalarApiReference();      // /scalar: the browsable API reference
-app.MapGet("/", () => Results.Redirect("/scalar")).ExcludeFromDescription();
-app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+app.MapOpenApi().AllowAnonymous();                 // /openapi/v1.json
+app.MapScalarApiReference().AllowAnonymous();      // /scalar: the browsable API reference
+app.MapGet("/", () => Results.Redirect("/scalar")).ExcludeFromDescription().AllowAnonymous();
+app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
 app.MapLicensingApi();
 
 app.Run();

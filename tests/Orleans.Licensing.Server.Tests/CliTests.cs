@@ -10,7 +10,27 @@ public sealed class CliTests(PoolFixture pool)
 {
     private string Server => pool.Server.Url.ToString();
 
-    private async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    /// <summary>Key files as an operator keeps them: the admin API key and the vendor's signing key.</summary>
+    private static readonly string Keys = CreateKeyFiles();
+    private static string AdminKeyFile => Path.Combine(Keys, "admin.key");
+    private static string ReaderKeyFile => Path.Combine(Keys, "reader.key");
+    private static string VendorKeyFile => Path.Combine(Keys, "vendor.key");
+
+    private static string CreateKeyFiles()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "licensing-tests", "cli-keys-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "admin.key"), TestSecurity.AdminKey + "\n");
+        File.WriteAllText(Path.Combine(folder, "reader.key"), TestSecurity.ReaderKey + "\n");
+        File.WriteAllText(Path.Combine(folder, "vendor.key"), TestSecurity.Vendor.ToJson());
+        return folder;
+    }
+
+    /// <summary>Runs the CLI with the admin key file, unless the arguments name a key file of their own.</summary>
+    private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
+        RunWithAsync(args.Contains("--key-file") ? args : [.. args, "--key-file", AdminKeyFile]);
+
+    private static async Task<(int Exit, string Out, string Err)> RunWithAsync(string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -18,16 +38,27 @@ public sealed class CliTests(PoolFixture pool)
         return (exit, output.ToString(), error.ToString());
     }
 
+    private static string TempFile() => Path.Combine(Keys, Guid.NewGuid().ToString("N") + ".grant");
+
     [Fact, Trait("Claim", "11"), Trait("Claim", "9"), Trait("Claim", "7")]
     public async Task Admin_commands_add_a_code_allocations_and_a_distribution()
     {
         var code = PoolFixture.NewCode();
 
-        var add = await RunAsync("add-code", code, "--product", "Acme CAD", "--seats", "10", "--server", Server);
+        var grant = TempFile();
+        var sign = await RunAsync("sign", "code", code, "--product", "Acme CAD", "--seats", "10", "--key", VendorKeyFile, "--out", grant);
+        Assert.Equal(ExitCodes.Ok, sign.Exit);
+        var add = await RunAsync("add-code", "--grant", grant, "--server", Server);
         Assert.Equal(ExitCodes.Ok, add.Exit);
         Assert.Contains($"{code}  product Acme CAD  seats 10  free pool 0", add.Out);
 
-        var more = await RunAsync("add-allocations", code, "--count", "5", "--server", Server, "--json");
+        var replay = await RunAsync("add-code", "--grant", grant, "--server", Server);
+        Assert.Equal(ExitCodes.Refused, replay.Exit);
+        Assert.Contains("grant-replayed", replay.Err);
+
+        var allocations = TempFile();
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("sign", "allocations", code, "--count", "5", "--key", VendorKeyFile, "--out", allocations)).Exit);
+        var more = await RunAsync("add-allocations", code, "--grant", allocations, "--server", Server, "--json");
         Assert.Equal(ExitCodes.Ok, more.Exit);
         var json = JsonNode.Parse(more.Out)!;
         Assert.Equal(15, json.Int("seats"));
@@ -109,19 +140,37 @@ public sealed class CliTests(PoolFixture pool)
     {
         var code = PoolFixture.NewCode();
 
-        Assert.Equal(ExitCodes.Usage, (await RunAsync("add-code", code, "-s", Server)).Exit);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("add-code", "-s", Server)).Exit);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("add-code", "--grant", Path.Combine(Keys, "missing.grant"), "-s", Server)).Exit);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("sign", "code", code, "--product", "P", "--seats", "0", "--key", VendorKeyFile)).Exit);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("sign", "code", code, "--product", "P", "--seats", "1", "--key", Path.Combine(Keys, "none.key"))).Exit);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("no-such-command")).Exit);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("status", "-s", "not a url")).Exit);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("set-distribution", code, "--share", "alpha", "-s", Server)).Exit);
 
-        var invalid = await RunAsync("add-code", code, "--product", "P", "--seats", "0", "-s", Server);
+        var forged = TempFile();
+        File.WriteAllText(forged, "olg1.e30.AAAA");
+        var invalid = await RunAsync("add-code", "--grant", forged, "-s", Server);
         Assert.Equal(ExitCodes.Invalid, invalid.Exit);
-        Assert.Contains("invalid-request", invalid.Err);
+        Assert.Contains("grant-malformed", invalid.Err);
+
+        var reader = await RunAsync("add-code", "--grant", forged, "-s", Server, "--key-file", ReaderKeyFile);
+        Assert.Equal(ExitCodes.Refused, reader.Exit);
+        Assert.Contains("forbidden", reader.Err);
+        var noKey = await RunWithAsync(["status", "-s", Server, "--key-file", Path.Combine(Keys, "empty.key")]);
+        Assert.Equal(ExitCodes.Usage, noKey.Exit);
+        var wrongKeyFile = TempFile();
+        File.WriteAllText(wrongKeyFile, "olk_not-a-key-of-this-server");
+        var wrongKey = await RunWithAsync(["status", "-s", Server, "--key-file", wrongKeyFile]);
+        Assert.Equal(ExitCodes.Unauthenticated, wrongKey.Exit);
+        Assert.Contains("unauthenticated", wrongKey.Err);
 
         var unknown = await RunAsync("status", code, "-s", Server, "--json");
         Assert.Equal(ExitCodes.NotFound, unknown.Exit);
         Assert.Equal("https://orleans-licensing.dev/problems/unknown-license", (string?)JsonNode.Parse(unknown.Out)!["type"]);
-        Assert.Equal(ExitCodes.NotFound, (await RunAsync("add-allocations", code, "--count", "1", "-s", Server)).Exit);
+        var allocations = TempFile();
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("sign", "allocations", code, "--count", "1", "--key", VendorKeyFile, "--out", allocations)).Exit);
+        Assert.Equal(ExitCodes.NotFound, (await RunAsync("add-allocations", code, "--grant", allocations, "-s", Server)).Exit);
         Assert.Equal(ExitCodes.NotFound, (await RunAsync("checkout", code, "-s", Server)).Exit);
 
         var dead = $"http://127.0.0.1:{ServerProcess.FreePort()}";

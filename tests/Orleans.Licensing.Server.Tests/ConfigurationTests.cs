@@ -34,7 +34,7 @@ public sealed class ConfigurationTests
 
         // A license code written through this server is read back after a crash (SIGKILL): it lives in PostgreSQL.
         var code = PoolFixture.NewCode("PGS");
-        var added = await http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"CAD","seats":4}""");
+        var added = await http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{TestSecurity.CodeGrant(code, 4, "CAD")}}"}""");
         Assert.Equal(System.Net.HttpStatusCode.Created, added.Status);
         await server.KillAsync();
         await server.StartAsync();

@@ -30,7 +30,7 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
         {
             await server.StartAsync();
             using var http = server.CreateHttpClient();
-            (await http.PostAsJsonAsync("api/v1/licenses", new { code, product = "CAD", seats = 10 })).EnsureSuccessStatusCode();
+            (await http.PostAsJsonAsync("api/v1/licenses", new { grant = TestSecurity.CodeGrant(code, 10, "CAD") })).EnsureSuccessStatusCode();
             (await http.PutAsJsonAsync($"api/v1/licenses/{code}/distribution", new { shares = new Dictionary<string, int> { ["solo"] = 7 }, defaultThreshold = 0.9 })).EnsureSuccessStatusCode();
             var checkout = await http.PostAsJsonAsync($"api/v1/licenses/{code}/leases", new { clientId = "c", count = 2 });
             Assert.Equal(HttpStatusCode.Created, checkout.StatusCode);
@@ -75,8 +75,8 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
         {
             await server.StartAsync();
             using var http = server.CreateHttpClient();
-            (await http.PostAsJsonAsync("api/v1/licenses", new { code, product = "CAD", seats = 4 })).EnsureSuccessStatusCode();
-            (await http.PostAsJsonAsync($"api/v1/licenses/{code}/allocations", new { count = 2 })).EnsureSuccessStatusCode();
+            (await http.PostAsJsonAsync("api/v1/licenses", new { grant = TestSecurity.CodeGrant(code, 4, "CAD") })).EnsureSuccessStatusCode();
+            (await http.PostAsJsonAsync($"api/v1/licenses/{code}/allocations", new { grant = TestSecurity.AllocationsGrant(code, 2) })).EnsureSuccessStatusCode();
             (await http.PostAsJsonAsync($"api/v1/licenses/{code}/leases", new { clientId = "c", count = 1 })).EnsureSuccessStatusCode();
             await server.StopAsync();
             Assert.Contains("handed 3 unused allocations", server.Log);

@@ -116,7 +116,7 @@ public sealed class FailoverTests : IAsyncLifetime
 
     private static async Task AddEvenLicenseAsync(HttpClient http, string code, int seats)
     {
-        var added = await http.PostAsJsonAsync("api/v1/licenses", new { code, product = "CAD", seats });
+        var added = await http.PostAsJsonAsync("api/v1/licenses", new { grant = TestSecurity.CodeGrant(code, seats, "CAD") });
         added.EnsureSuccessStatusCode();
         var license = (await added.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal(seats / 2, Row(license, "primary").Int("allocated"));
@@ -136,6 +136,7 @@ public sealed class FailoverTests : IAsyncLifetime
         new ServiceCollection().AddLogging().AddLicensingClient(o =>
         {
             o.Servers = servers;
+            o.ApiKey = TestSecurity.ClientKey;
             o.AttemptTimeout = TimeSpan.FromSeconds(2);
         }).Services.BuildServiceProvider();
 }

@@ -15,7 +15,7 @@ public sealed class LicenseApiTests(PoolFixture pool)
     public async Task Adding_a_license_code_gives_its_seats_to_the_server()
     {
         var code = PoolFixture.NewCode();
-        var (status, body, response) = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"CAD","seats":10}""");
+        var (status, body, response) = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{TestSecurity.CodeGrant(code, 10, "CAD")}}"}""");
 
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.Equal($"/api/v1/licenses/{code}", response.Headers.Location?.OriginalString);
@@ -37,45 +37,68 @@ public sealed class LicenseApiTests(PoolFixture pool)
     }
 
     [Fact, Trait("Claim", "11")]
-    public async Task Adding_the_same_code_again_is_idempotent_and_other_terms_conflict()
+    public async Task Adding_the_same_code_again_is_idempotent_a_replayed_grant_is_refused_and_other_terms_conflict()
     {
         var code = PoolFixture.NewCode();
-        var first = await pool.AddLicenseAsync(code, 4);
+        var grant = TestSecurity.CodeGrant(code, 4);
+        var first = (await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{grant}}"}""")).Body!;
 
-        var again = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"Test product","seats":4}""");
+        AssertProblem(await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{grant}}"}"""), HttpStatusCode.Conflict, "grant-replayed");
+
+        var again = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{TestSecurity.CodeGrant(code, 4)}}"}""");
         Assert.Equal(HttpStatusCode.Created, again.Status);
         Assert.Equal(first.Int("version"), again.Body!.Int("version"));
 
-        var other = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"Test product","seats":5}""");
+        var other = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{TestSecurity.CodeGrant(code, 5)}}"}""");
         AssertProblem(other, HttpStatusCode.Conflict, "conflict");
         Assert.Equal(first.ToJsonString(), (await pool.GetLicenseAsync(code)).ToJsonString());
     }
 
     [Theory, Trait("Claim", "11")]
-    [InlineData("""{"code":"§","product":"P","seats":0}""")]
-    [InlineData("""{"code":"§","product":"P","seats":-3}""")]
-    [InlineData("""{"code":"§","product":"P","seats":100000001}""")]
-    [InlineData("""{"code":"§","product":"P","seats":99999999999999}""")]
-    [InlineData("""{"code":"§","product":"","seats":3}""")]
-    [InlineData("""{"code":"§","seats":3}""")]
-    [InlineData("""{"code":"","product":"P","seats":3}""")]
-    [InlineData("""{"code":"a/b§","product":"P","seats":3}""")]
-    [InlineData("""{"code":"§","product":"P","seats":"many"}""")]
-    [InlineData("""{"code":"§","product":"P","seats":3,"distribution":{"even":true,"shares":{"alpha":1}}}""")]
-    [InlineData("""{"code":"§","product":"P","seats":3,"distribution":{"shares":{"alpha":4}}}""")]
-    [InlineData("""{"code":"§","product":"P","seats":3,"distribution":{"defaultThreshold":1.5}}""")]
-    [InlineData("""{"code":"§","product":"P","seats":3""")]
-    [InlineData("""not json""")]
-    [InlineData("""null""")]
-    [InlineData("""[]""")]
-    public async Task Invalid_license_codes_are_refused_and_change_nothing(string template)
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":0,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":-3,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":100000001,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":99999999999999,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"","seats":3,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","seats":3,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"","product":"P","seats":3,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"a/b§","product":"P","seats":3,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":"many","issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-malformed")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":3,"issuedAt":"2026-01-01T00:00:00Z","expiresAt":"2020-01-01T00:00:00Z"}""", null, "grant-expired")]
+    [InlineData("""{"kind":"allocations","grantId":"§","keyId":"test-vendor","code":"§","count":3,"issuedAt":"2026-01-01T00:00:00Z"}""", null, "grant-mismatch")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":3,"issuedAt":"2026-01-01T00:00:00Z"}""", """{"even":true,"shares":{"alpha":1}}""", "invalid-request")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":3,"issuedAt":"2026-01-01T00:00:00Z"}""", """{"shares":{"alpha":4}}""", "invalid-request")]
+    [InlineData("""{"kind":"license-code","grantId":"§","keyId":"test-vendor","code":"§","product":"P","seats":3,"issuedAt":"2026-01-01T00:00:00Z"}""", """{"defaultThreshold":1.5}""", "invalid-request")]
+    public async Task Invalid_license_code_grants_are_refused_and_change_nothing(string payload, string? distribution, string error)
+    {
+        var code = PoolFixture.NewCode();
+        var before = (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray().Count;
+        var grant = TestSecurity.SignPayload(payload.Replace("§", code));
+
+        var answer = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{grant}}","distribution":{{distribution ?? "null"}}}""");
+
+        AssertProblem(answer, error switch { "grant-expired" => HttpStatusCode.Forbidden, _ => HttpStatusCode.BadRequest }, error);
+        AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
+        Assert.Equal(before, (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray().Count);
+    }
+
+    [Theory, Trait("Claim", "11")]
+    [InlineData("""{"code":"§","product":"P","seats":3}""", "grant-malformed")]
+    [InlineData("""{"grant":"olg1.e30.AAAA"}""", "grant-malformed")]
+    [InlineData("""{"grant":"§"}""", "grant-malformed")]
+    [InlineData("""{"grant":3}""", "invalid-request")]
+    [InlineData("""{"grant":""", "invalid-request")]
+    [InlineData("""not json""", "invalid-request")]
+    [InlineData("""null""", "invalid-request")]
+    [InlineData("""[]""", "invalid-request")]
+    public async Task Bodies_without_a_valid_grant_are_refused_and_change_nothing(string template, string error)
     {
         var code = PoolFixture.NewCode();
         var before = (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray().Count;
 
         var answer = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", template.Replace("§", code));
 
-        AssertProblem(answer, HttpStatusCode.BadRequest, "invalid-request");
+        AssertProblem(answer, HttpStatusCode.BadRequest, error);
         AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
         Assert.Equal(before, (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray().Count);
     }
@@ -84,7 +107,7 @@ public sealed class LicenseApiTests(PoolFixture pool)
     public async Task A_body_that_is_not_json_is_an_invalid_request()
     {
         var code = PoolFixture.NewCode();
-        var answer = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $"code={code}&seats=3", "application/x-www-form-urlencoded");
+        var answer = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $"grant={TestSecurity.CodeGrant(code, 3)}", "application/x-www-form-urlencoded");
         AssertProblem(answer, HttpStatusCode.UnsupportedMediaType, "invalid-request");
         var noBody = await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations");
         Assert.True(noBody.Status is HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType, noBody.Status.ToString());
@@ -98,29 +121,40 @@ public sealed class LicenseApiTests(PoolFixture pool)
         var code = PoolFixture.NewCode();
         var before = await pool.AddLicenseAsync(code, 6);
 
-        var (status, body, _) = await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", """{"count":4}""");
+        var grant = TestSecurity.AllocationsGrant(code, 4);
+        var (status, body, _) = await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", $$"""{"grant":"{{grant}}"}""");
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(10, body!.Int("seats"));
         Assert.Equal(4, body!.Int("freePool"));
         Assert.Equal(6, body.Share(PoolFixture.ServerId).Int("allocated"));
         Assert.Equal(before.Int("version") + 1, body.Int("version"));
+
+        // The same grant again adds nothing: a grant id applies once.
+        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", $$"""{"grant":"{{grant}}"}"""), HttpStatusCode.Conflict, "grant-replayed");
+        Assert.Equal(body!.ToJsonString(), (await pool.GetLicenseAsync(code)).ToJsonString());
     }
 
     [Theory, Trait("Claim", "9")]
-    [InlineData("""{"count":0}""")]
-    [InlineData("""{"count":-5}""")]
-    [InlineData("""{"count":100000001}""")]
-    [InlineData("""{"count":4294967296}""")]
-    [InlineData("""{"count":1.5}""")]
-    [InlineData("""{}""")]
-    [InlineData("""{"count":""")]
-    public async Task Invalid_allocation_counts_are_refused_and_change_nothing(string json)
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","count":0,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-malformed")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","count":-5,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-malformed")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","count":100000001,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-malformed")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","count":4294967296,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-malformed")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","count":1.5,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-malformed")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","issuedAt":"2026-01-01T00:00:00Z"}""", "grant-malformed")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"other-code","count":2,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-mismatch")]
+    [InlineData("""{"kind":"license-code","grantId":"g§","keyId":"test-vendor","code":"§","product":"P","seats":2,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-mismatch")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","count":2,"issuedAt":"2026-01-01T00:00:00Z","expiresAt":"2021-01-01T00:00:00Z"}""", "grant-expired")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"retired-vendor","code":"§","count":2,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-untrusted-key")]
+    public async Task Invalid_allocation_grants_are_refused_and_change_nothing(string payload, string error)
     {
         var code = PoolFixture.NewCode();
         var before = await pool.AddLicenseAsync(code, 6);
+        var key = payload.Contains("retired-vendor") ? TestSecurity.RetiredVendor : TestSecurity.Vendor;
+        var json = $$"""{"grant":"{{TestSecurity.SignPayload(payload.Replace("§", code), key)}}"}""";
 
-        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", json), HttpStatusCode.BadRequest, "invalid-request");
+        var status = error switch { "grant-expired" or "grant-untrusted-key" => HttpStatusCode.Forbidden, _ => HttpStatusCode.BadRequest };
+        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", json), status, error);
 
         Assert.Equal(before.ToJsonString(), (await pool.GetLicenseAsync(code)).ToJsonString());
     }
@@ -180,7 +214,7 @@ public sealed class LicenseApiTests(PoolFixture pool)
     {
         var code = PoolFixture.NewCode("NONE");
         AssertProblem(await Http.SendAsync(HttpMethod.Get, $"api/v1/licenses/{code}"), HttpStatusCode.NotFound, "unknown-license");
-        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", """{"count":1}"""), HttpStatusCode.NotFound, "unknown-license");
+        AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", $$"""{"grant":"{{TestSecurity.AllocationsGrant(code, 1)}}"}"""), HttpStatusCode.NotFound, "unknown-license");
         AssertProblem(await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/distribution", """{"even":true}"""), HttpStatusCode.NotFound, "unknown-license");
         AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c","count":1}"""), HttpStatusCode.NotFound, "unknown-license");
         AssertProblem(await Http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/leases/abc", """{"clientId":"c","count":1,"serverId":"alpha"}"""), HttpStatusCode.NotFound, "unknown-license");
@@ -220,9 +254,14 @@ public sealed class LicenseApiTests(PoolFixture pool)
     public async Task An_expired_license_code_grants_no_lease()
     {
         var code = PoolFixture.NewCode();
-        var added = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"code":"{{code}}","product":"P","seats":3,"expiresAt":"2020-01-01T00:00:00Z"}""");
+        var expires = DateTimeOffset.UtcNow.AddSeconds(2);
+        var added = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{TestSecurity.CodeGrant(code, 3, expiresAt: expires)}}"}""");
         Assert.Equal(HttpStatusCode.Created, added.Status);
 
+        // Granted until the license expires, refused after (the grant itself could not be added once expired).
+        var lease = await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c","count":1}""");
+        await Http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{(string?)lease.Body!["leaseId"]}?clientId=c");
+        await Until.TrueAsync(() => Task.FromResult(DateTimeOffset.UtcNow > expires), TimeSpan.FromSeconds(10), "the license to expire");
         AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c","count":1}"""), HttpStatusCode.Forbidden, "license-expired");
         Assert.Equal(0, await pool.InUseAsync(code));
     }

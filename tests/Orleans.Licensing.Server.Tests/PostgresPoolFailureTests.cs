@@ -22,7 +22,7 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         var code = PoolFixture.NewCode("PGK");
         const int seats = 9;
         var ledger = new SeatLedger();
-        var added = await Admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats));
+        var added = await Admin.AddLicenseAsync(TestSecurity.License(code, seats, "CAD"));
         Assert.All(added.Servers, s => Assert.Equal(3, s.Allocated));
         await using var monitor = new InvariantMonitor(Admin, code);
 
@@ -133,8 +133,8 @@ public sealed class PostgresPoolFailureTests(PostgresFailureFixture pool, ITestO
         var code = PoolFixture.NewCode("PGL");
         const int seats = 24;
         var ledger = new SeatLedger();
-        var added = await Admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats,
-            Distribution: new DistributionRequest(Shares: pool.Servers.ToDictionary(s => s.ServerId, _ => 2))));
+        var added = await Admin.AddLicenseAsync(TestSecurity.License(code, seats, "CAD",
+            distribution: new DistributionRequest(Shares: pool.Servers.ToDictionary(s => s.ServerId, _ => 2))));
         Assert.Equal(seats - 6, added.FreePool);
         var victim = pool[added.Leader];
         await using var monitor = new InvariantMonitor(Admin, code);

@@ -20,10 +20,10 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
     {
         var shared = PoolFixture.NewCode("PGA");
         var even = PoolFixture.NewCode("PGB");
-        await Admin.AddLicenseAsync(new AddLicenseRequest(shared, "CAD", 10,
-            Distribution: new DistributionRequest(Shares: new Dictionary<string, int> { ["pg-a"] = 4, ["pg-b"] = 3, ["pg-c"] = 2 },
+        await Admin.AddLicenseAsync(TestSecurity.License(shared, 10, "CAD",
+            distribution: new DistributionRequest(Shares: new Dictionary<string, int> { ["pg-a"] = 4, ["pg-b"] = 3, ["pg-c"] = 2 },
                 Thresholds: new Dictionary<string, double> { ["pg-b"] = 0.5 })));
-        await Admin.AddLicenseAsync(new AddLicenseRequest(even, "Viewer", 6));
+        await Admin.AddLicenseAsync(TestSecurity.License(even, 6, "Viewer"));
 
         // Bare leases (no background renewal) and no re-distribution (the fixture), so nothing but the restart can change them.
         var leases = new List<(LeaseInfo Lease, ServerProcess Server)>();
@@ -95,7 +95,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
     {
         var code = PoolFixture.NewCode("PGR");
         const int seats = 12;
-        await Admin.AddLicenseAsync(new AddLicenseRequest(code, "CAD", seats));
+        await Admin.AddLicenseAsync(TestSecurity.License(code, seats, "CAD"));
         var ledger = new SeatLedger();
         await using var monitor = new InvariantMonitor(Admin, code);
 
@@ -162,7 +162,7 @@ public sealed class PostgresPoolRestartTests(PostgresRestartFixture pool, ITestO
             var before = Volatile.Read(ref checkouts);
             await server.StopAsync();
             var others = pool.Servers.Where(s => s != server).Select(s => s.Url).ToList();
-            var otherAdmin = Track(PostgresPoolFixture.ClientServices(others, "admin-others")).GetRequiredService<LicensingClient>();
+            var otherAdmin = Track(PostgresPoolFixture.ClientServices(others, "admin-others", TestRole.Admin)).GetRequiredService<LicensingClient>();
             await PoolChecks.DeclaredDeadAsync(otherAdmin, server.ServerId, clock, Timeout);
             await server.StartAsync();
             await LicenseWhenAsync(Admin, code, l => l.Servers.All(s => s.Status == "Up"), Timeout, $"{server.ServerId} up again");

@@ -2,11 +2,18 @@ namespace Orleans.Licensing.Server.Api;
 
 // The JSON shapes of REST API v1. They are the public HTTP contract: add members, never rename or remove them.
 
-/// <summary>Add a license code (claim 11). Without a distribution the seats are split evenly among the servers.</summary>
-public sealed record AddLicenseRequest(string? Code, string? Product, int Seats, DateTimeOffset? ExpiresAt = null, DistributionRequest? Distribution = null);
+/// <summary>
+/// Add a license code (claim 11): <see cref="Grant"/> is the vendor-signed license code grant (code, product, seats,
+/// expiry). Without a distribution the seats are split evenly among the servers.
+/// </summary>
+/// <remarks>Before signed grants, the body carried code, product and seats itself; those members are now refused.</remarks>
+public sealed record AddLicenseRequest(string? Grant, DistributionRequest? Distribution = null);
 
-/// <summary>Add allocations (claim 9): they go to the free pool.</summary>
-public sealed record AddAllocationsRequest(int Count);
+/// <summary>Add allocations (claim 9): <see cref="Grant"/> is a vendor-signed allocations grant; they go to the free pool.</summary>
+public sealed record AddAllocationsRequest(string? Grant);
+
+/// <summary>A live lease as the admin lease list shows it.</summary>
+public sealed record LeaseSummary(string LeaseId, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// Distribution criteria (claim 7): exactly one of explicit <see cref="Shares"/> per server, <see cref="Weights"/>, or

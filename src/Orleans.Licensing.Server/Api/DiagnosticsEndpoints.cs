@@ -5,7 +5,7 @@ namespace Orleans.Licensing.Server.Api;
 /// <summary>Read-only counters for benchmarks (<see cref="ServerSettings.DiagnosticsEndpoint"/>), loopback callers only.</summary>
 public static class DiagnosticsEndpoints
 {
-    public static void MapDiagnostics(this RouteGroupBuilder api) =>
+    public static RouteHandlerBuilder MapDiagnostics(this RouteGroupBuilder api) =>
         api.MapGet("/diagnostics/counters", (HttpContext context, PoolCallCounter counter, ServerSettings settings) =>
                 context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)
                     ? Results.Ok(new DiagnosticsResponse(settings.ServerId, counter.Snapshot()))

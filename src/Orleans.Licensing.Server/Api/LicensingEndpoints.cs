@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Orleans.Licensing.Server.Hosting;
+using Orleans.Licensing.Server.Security;
 
 namespace Orleans.Licensing.Server.Api;
 
@@ -8,7 +10,8 @@ public static class LicensingEndpoints
     public static IEndpointRouteBuilder MapLicensingApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").AddEndpointFilter<ProblemFilter>()
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         var licenses = api.MapGroup("/licenses").WithTags("Licenses");
         licenses.MapPost("/", async (HttpRequest request, PoolGateway pool) =>
@@ -16,31 +19,40 @@ public static class LicensingEndpoints
                 var view = await pool.AddLicenseAsync(await JsonBody.ReadAsync<AddLicenseRequest>(request));
                 return Results.Created($"/api/v1/licenses/{Uri.EscapeDataString(view.Code)}", view);
             })
-            .WithName("AddLicenseCode").WithSummary("Add a license code (claim 11)")
+            .WithName("AddLicenseCode").WithSummary("Add a license code from a vendor-signed grant (claim 11)").RequireAuthorization(LicensingPolicies.Admin)
             .Accepts<AddLicenseRequest>("application/json").Produces<LicenseResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         licenses.MapGet("/", async (PoolGateway pool) => Results.Ok(await pool.GetLicensesAsync()))
-            .WithName("GetLicenses").WithSummary("All license codes with their distribution").Produces<IReadOnlyList<LicenseResponse>>();
+            .WithName("GetLicenses").WithSummary("All license codes with their distribution").RequireAuthorization(LicensingPolicies.Reader).Produces<IReadOnlyList<LicenseResponse>>();
 
         licenses.MapGet("/{code}", async (string code, PoolGateway pool) => Results.Ok(await pool.GetLicenseAsync(code)))
-            .WithName("GetLicense").WithSummary("Seats, free pool, version, current leader and each server's share")
+            .WithName("GetLicense").WithSummary("Seats, free pool, version, current leader and each server's share").RequireAuthorization(LicensingPolicies.Reader)
             .Produces<LicenseResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
         licenses.MapPost("/{code}/allocations", async (string code, HttpRequest request, PoolGateway pool) =>
                 Results.Ok(await pool.AddAllocationsAsync(code, await JsonBody.ReadAsync<AddAllocationsRequest>(request))))
-            .WithName("AddAllocations").WithSummary("Add allocations to the free pool (claim 9)")
+            .WithName("AddAllocations").WithSummary("Add allocations to the free pool from a vendor-signed grant (claim 9)").RequireAuthorization(LicensingPolicies.Admin)
             .Accepts<AddAllocationsRequest>("application/json").Produces<LicenseResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
         licenses.MapPut("/{code}/distribution", async (string code, HttpRequest request, PoolGateway pool) =>
                 Results.Ok(await pool.ChangeDistributionAsync(code, await JsonBody.ReadAsync<DistributionRequest>(request))))
-            .WithName("ChangeDistributionCriteria").WithSummary("Change distribution criteria: shares, even or weighted, thresholds (claim 7)")
+            .WithName("ChangeDistributionCriteria").WithSummary("Change distribution criteria: shares, even or weighted, thresholds (claim 7)").RequireAuthorization(LicensingPolicies.Admin)
             .Accepts<DistributionRequest>("application/json").Produces<LicenseResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        var leases = licenses.MapGroup("/{code}/leases").WithTags("Leases");
-        leases.MapPost("/", async (string code, HttpRequest request, PoolGateway pool) =>
+        licenses.MapGet("/{code}/leases", async (string code, PoolGateway pool) => Results.Ok(await pool.GetLeasesAsync(code)))
+            .WithTags("Leases").WithName("GetLeases").WithSummary("Every live lease of a license code at the servers that are up (admin)")
+            .RequireAuthorization(LicensingPolicies.Admin).Produces<IReadOnlyList<LeaseSummary>>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        // Lease calls: a client credential acts only for the client ids it covers; each credential has its own rate limit.
+        var leases = licenses.MapGroup("/{code}/leases").WithTags("Leases")
+            .RequireAuthorization(LicensingPolicies.Client).RequireRateLimiting(SecurityServices.RateLimitPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        leases.MapPost("/", async (string code, HttpRequest request, ClaimsPrincipal user, PoolGateway pool) =>
             {
-                var (lease, denied) = await pool.CheckoutAsync(code, await JsonBody.ReadAsync<CheckoutBody>(request));
+                var body = await JsonBody.ReadAsync<CheckoutBody>(request);
+                user.EnsureCovers(Validate.ClientId(body.ClientId));
+                var (lease, denied) = await pool.CheckoutAsync(code, body);
                 if (lease is null) throw new LicensingException(LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
                 return Results.Created($"/api/v1/licenses/{Uri.EscapeDataString(code)}/leases/{lease.LeaseId}", LeaseResponse.From(lease, DateTimeOffset.UtcNow));
             })
@@ -48,14 +60,19 @@ public static class LicensingEndpoints
             .Accepts<CheckoutBody>("application/json").Produces<LeaseResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
-        leases.MapPut("/{leaseId}", async (string code, string leaseId, HttpRequest request, PoolGateway pool) =>
-                Results.Ok(LeaseResponse.From(await pool.UpdateAsync(code, leaseId, await JsonBody.ReadAsync<HeartbeatBody>(request)), DateTimeOffset.UtcNow)))
+        leases.MapPut("/{leaseId}", async (string code, string leaseId, HttpRequest request, ClaimsPrincipal user, PoolGateway pool) =>
+            {
+                var body = await JsonBody.ReadAsync<HeartbeatBody>(request);
+                user.EnsureCovers(Validate.ClientId(body.ClientId));
+                return Results.Ok(LeaseResponse.From(await pool.UpdateAsync(code, leaseId, body), DateTimeOffset.UtcNow));
+            })
             .WithName("Heartbeat").WithSummary("Renew a lease; sent to another server than serverId it is a fail-over update and that server adopts the lease (claims 13-15)")
             .Accepts<HeartbeatBody>("application/json").Produces<LeaseResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
-        leases.MapDelete("/{leaseId}", async (string code, string leaseId, string? clientId, string? serverId, PoolGateway pool) =>
+        leases.MapDelete("/{leaseId}", async (string code, string leaseId, string? clientId, string? serverId, ClaimsPrincipal user, PoolGateway pool) =>
             {
+                user.EnsureCovers(Validate.ClientId(clientId));
                 await pool.CheckinAsync(code, leaseId, clientId, serverId);
                 return Results.NoContent();
             })
@@ -63,10 +80,10 @@ public static class LicensingEndpoints
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/servers", (IClusterMembershipService membership, ServerSettings settings) => Results.Ok(Servers(membership, settings)))
-            .WithTags("Servers").WithName("GetServers").WithSummary("The pool's license servers and their status")
+            .WithTags("Servers").WithName("GetServers").WithSummary("The pool's license servers and their status").RequireAuthorization(LicensingPolicies.Reader)
             .Produces<IReadOnlyList<ServerResponse>>();
 
-        if (app.ServiceProvider.GetRequiredService<ServerSettings>().DiagnosticsEndpoint) api.MapDiagnostics();
+        if (app.ServiceProvider.GetRequiredService<ServerSettings>().DiagnosticsEndpoint) api.MapDiagnostics().RequireAuthorization(LicensingPolicies.Admin);
         return app;
     }
 

@@ -1,4 +1,6 @@
+using Orleans.Licensing.Grants;
 using Orleans.Licensing.Server.Hosting;
+using Orleans.Licensing.Server.Security;
 
 namespace Orleans.Licensing.Server.Api;
 
@@ -6,7 +8,7 @@ namespace Orleans.Licensing.Server.Api;
 /// What the REST layer of this license server asks of the pool: requests go to this server's own
 /// <see cref="IServerGrain"/> (claim 1), reads go to the leader and the catalog.
 /// </summary>
-public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings)
+public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, GrantCheck grants, KeyRing keys)
 {
     private static readonly TimeSpan LiveViewTimeout = TimeSpan.FromSeconds(2);
 
@@ -16,20 +18,32 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings)
 
     public async Task<LicenseResponse> AddLicenseAsync(AddLicenseRequest body)
     {
-        var code = Validate.Code(body.Code);
-        if (string.IsNullOrWhiteSpace(body.Product)) throw Problems.Invalid("A product is required.");
-        Validate.Count(body.Seats, "Seats");
-        var license = new LicenseCode(code, body.Product, body.Seats, body.ExpiresAt);
-        var distribution = await Here(code).AddLicenseCode(new AddLicenseCode(license, body.Distribution?.ToCriteria()));
+        var grant = grants.Verify(body.Grant, GrantKinds.LicenseCode);
+        var code = Validate.Code(grant.Code);
+        var license = new LicenseCode(code, grant.Product!, grant.Seats!.Value, grant.ExpiresAt);
+        var distribution = await Here(code).AddLicenseCode(new AddLicenseCode(license, body.Distribution?.ToCriteria(), grant.GrantId));
         return await ViewAsync(distribution);
     }
 
     public async Task<LicenseResponse> AddAllocationsAsync(string code, AddAllocationsRequest body)
     {
         Validate.Code(code);
-        Validate.Count(body.Count);
+        var grant = grants.Verify(body.Grant, GrantKinds.Allocations);
+        if (grant.Code != code) throw new LicensingException(GrantErrors.Mismatch, $"The grant adds allocations to '{grant.Code}', not '{code}'.");
         await EnsureKnownAsync(code);
-        return await ViewAsync(await Here(code).AddAllocations(new AddAllocations(code, body.Count)));
+        return await ViewAsync(await Here(code).AddAllocations(new AddAllocations(code, grant.Count!.Value, grant.GrantId)));
+    }
+
+    /// <summary>Every live lease of a code, from each server that is up (a down server's leases are held at the leader).</summary>
+    public async Task<IReadOnlyList<LeaseSummary>> GetLeasesAsync(string code)
+    {
+        Validate.Code(code);
+        var distribution = await EnsureKnownAsync(code);
+        var views = await Task.WhenAll(distribution.Servers.Where(s => s.Status == ServerStatus.Up)
+            .Select(s => grains.GetServerGrain(s.ServerId, code).GetView()));
+        var now = DateTimeOffset.UtcNow;
+        return [.. views.SelectMany(v => v.Leases).Where(l => l.ExpiresAt > now).OrderBy(l => l.LeaseId, StringComparer.Ordinal)
+            .Select(l => new LeaseSummary(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt))];
     }
 
     public async Task<LicenseResponse> ChangeDistributionAsync(string code, DistributionRequest body)
@@ -57,6 +71,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings)
         Validate.Code(code);
         var clientId = Validate.ClientId(body.ClientId);
         Validate.Count(body.Count);
+        if (body.Count > keys.Options.MaxCheckoutCount) throw Problems.Invalid($"One checkout may ask for at most {keys.Options.MaxCheckoutCount} allocations.");
         var leaseId = body.LeaseId is null ? Guid.NewGuid().ToString("N") : Validate.LeaseId(body.LeaseId);
         var result = await Here(code).Checkout(new CheckoutRequest(leaseId, clientId, body.Count));
         return (result.Lease, result.DeniedReason);

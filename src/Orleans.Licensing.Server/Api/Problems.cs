@@ -1,3 +1,5 @@
+using Orleans.Licensing.Grants;
+
 namespace Orleans.Licensing.Server.Api;
 
 /// <summary>RFC 7807 problem details with one stable <c>type</c> URI per error of <see cref="LicensingErrors"/>.</summary>
@@ -21,6 +23,16 @@ public static class Problems
             LicensingErrors.BodyTooLarge => (StatusCodes.Status413PayloadTooLarge, "The request body is too large."),
             LicensingErrors.NotFound => (StatusCodes.Status404NotFound, "There is no such resource."),
             LicensingErrors.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, "The resource does not support this method."),
+            LicensingErrors.Unauthenticated => (StatusCodes.Status401Unauthorized, "A credential is required."),
+            LicensingErrors.Forbidden => (StatusCodes.Status403Forbidden, "The credential may not do this."),
+            LicensingErrors.ForbiddenClient => (StatusCodes.Status403Forbidden, "The credential does not cover this client."),
+            LicensingErrors.RateLimited => (StatusCodes.Status429TooManyRequests, "Too many requests."),
+            GrantErrors.Malformed => (StatusCodes.Status400BadRequest, "The grant is malformed."),
+            GrantErrors.Mismatch => (StatusCodes.Status400BadRequest, "The grant does not fit this request."),
+            GrantErrors.Signature => (StatusCodes.Status403Forbidden, "The grant's signature does not verify."),
+            GrantErrors.UntrustedKey => (StatusCodes.Status403Forbidden, "The grant is signed with a key this server does not trust."),
+            GrantErrors.Expired => (StatusCodes.Status403Forbidden, "The grant has expired."),
+            GrantErrors.Replayed => (StatusCodes.Status409Conflict, "The grant was applied before."),
             Unavailable => (StatusCodes.Status503ServiceUnavailable, "The license server cannot serve this now; try another one."),
             _ => (StatusCodes.Status500InternalServerError, "Unexpected error."),
         };

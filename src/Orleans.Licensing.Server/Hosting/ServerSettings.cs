@@ -50,6 +50,20 @@ public sealed class ServerSettings
     /// </summary>
     public bool DiagnosticsEndpoint { get; set; }
 
+    /// <summary>
+    /// TLS between the pool's servers (<see cref="SiloTls"/>): a PFX or PEM certificate file; empty: plain TCP (keep the
+    /// silo ports on a private network then).
+    /// </summary>
+    public string? SiloTlsCertificate { get; set; }
+
+    /// <summary>The PEM private key of <see cref="SiloTlsCertificate"/>, if it is not in the certificate file.</summary>
+    public string? SiloTlsKey { get; set; }
+
+    public string? SiloTlsPassword { get; set; }
+
+    /// <summary>A CA certificate (PEM or DER): peers must present a certificate it issued. Empty: the same certificate as ours.</summary>
+    public string? SiloTlsCa { get; set; }
+
     public const string DefaultClusterName = "orleans-licensing";
 
     public string DatabaseFile => Path.Combine(Path.GetFullPath(DataPath), "licensing.db");

@@ -19,6 +19,7 @@ public static class SiloConfiguration
         // Any ClusterMembershipOptions property (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration,
         // TableRefreshTimeout, IAmAliveTablePublishTimeout, ...) can be set as Licensing:Membership:<Name>.
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
+        SiloTls.Configure(silo, settings);
         if (settings.DiagnosticsEndpoint)
         {
             // One instance: the filter counts, the diagnostics endpoint reads.

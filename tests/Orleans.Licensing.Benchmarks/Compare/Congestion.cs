@@ -87,7 +87,7 @@ internal sealed class Congestion(Settings settings, string[] args, string runId)
         var sum = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var i = 0; i < 3; i++)
         {
-            var counters = await servers.Http.GetFromJsonAsync<Counters>(new Uri(servers.Url(i), "api/v1/diagnostics/counters"))
+            var counters = await servers.AdminHttp.GetFromJsonAsync<Counters>(new Uri(servers.Url(i), "api/v1/diagnostics/counters"))
                 ?? throw new InvalidOperationException($"server {i} answered no counters");
             foreach (var (method, calls) in counters.PoolCalls) sum[method] = sum.GetValueOrDefault(method) + calls;
         }

@@ -21,6 +21,7 @@ internal sealed class HttpServers : Contender
         Timeout = TimeSpan.FromSeconds(30),
     };
 
+    private readonly BenchCredentials _credentials = new();
     private readonly string _connectionString;
     private readonly string _clusterId = $"bench-{Guid.NewGuid():N}"[..20];
 
@@ -60,8 +61,15 @@ internal sealed class HttpServers : Contender
     /// <summary>The REST API base address of server <paramref name="index"/> (its current process).</summary>
     public Uri Url(int index) => _servers[index].Url;
 
-    /// <summary>The HttpClient the servers are called with (no connection limit, 30 s timeout).</summary>
+    /// <summary>The HttpClient the servers are called with (no connection limit, 30 s timeout); requests carry their own credential.</summary>
     public HttpClient Http => _http;
+
+    /// <summary>An HttpClient with the admin credential on every request: for setup, diagnostics and scenario scripts.</summary>
+    public HttpClient AdminHttp => _adminHttp ??= new HttpClient { Timeout = TimeSpan.FromSeconds(30), DefaultRequestHeaders = { Authorization = _credentials.Admin } };
+
+    private HttpClient? _adminHttp;
+
+    public BenchCredentials Credentials => _credentials;
 
     /// <summary>SIGKILL of server <paramref name="index"/>'s process (a crash: no graceful leave, no hand-back).</summary>
     public void Kill(int index)
@@ -98,6 +106,7 @@ internal sealed class HttpServers : Contender
                      ["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/'),
                      ["DOTNET_gcServer"] = "0",
                      ["Logging__LogLevel__Default"] = "Warning",
+                     ["Licensing__Security__KeysFile"] = _credentials.KeysFile,
                  }.Concat(_extraEnvironment))
         {
             start.Environment[key] = value;
@@ -200,7 +209,12 @@ internal sealed class HttpServers : Contender
     {
         foreach (var code in codes)
         {
-            using var response = await _http.PostAsJsonAsync(new Uri(_servers[0].Url, "api/v1/licenses"), new { code, product = "bench", seats });
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_servers[0].Url, "api/v1/licenses"))
+            {
+                Content = JsonContent.Create(new { grant = _credentials.CodeGrant(code, seats) }),
+                Headers = { Authorization = _credentials.Admin },
+            };
+            using var response = await _http.SendAsync(request);
             if (!response.IsSuccessStatusCode)
             {
                 throw new HttpRequestException($"adding license code {code} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}; server output:\n{LastOutput()}");
@@ -212,14 +226,23 @@ internal sealed class HttpServers : Contender
     {
         var server = _servers[client % _servers.Count].Url;
         var leases = new Uri(server, $"api/v1/licenses/{Uri.EscapeDataString(code)}/leases/");
-        using var response = await _http.PostAsJsonAsync(leases, new { clientId = $"client-{client}", count = 1 });
+        using var checkout = new HttpRequestMessage(HttpMethod.Post, leases)
+        {
+            Content = JsonContent.Create(new { clientId = $"client-{client}", count = 1 }),
+            Headers = { Authorization = _credentials.Client(client) },
+        };
+        using var response = await _http.SendAsync(checkout);
         if (response.StatusCode == HttpStatusCode.Conflict) return null;
         if (response.StatusCode != HttpStatusCode.Created) throw new HttpRequestException($"checkout answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         using var lease = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
         var leaseId = lease.RootElement.GetProperty("leaseId").GetString()!;
         return async () =>
         {
-            using var checkin = await _http.DeleteAsync(new Uri(leases, $"{Uri.EscapeDataString(leaseId)}?clientId=client-{client}"));
+            using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(leases, $"{Uri.EscapeDataString(leaseId)}?clientId=client-{client}"))
+            {
+                Headers = { Authorization = _credentials.Client(client) },
+            };
+            using var checkin = await _http.SendAsync(request);
             if (checkin.StatusCode != HttpStatusCode.NoContent) throw new HttpRequestException($"check-in answered {(int)checkin.StatusCode}: {await checkin.Content.ReadAsStringAsync()}");
         };
     }
@@ -248,6 +271,8 @@ internal sealed class HttpServers : Contender
         }
 
         _http.Dispose();
+        _adminHttp?.Dispose();
+        _credentials.Dispose();
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
         foreach (var sql in new[]

@@ -48,11 +48,11 @@ internal static class Recovery
     {
         var measures = new List<Measure>();
         string? firstDenial = null;
-        var http = servers.Http;
+        var http = servers.AdminHttp;
         var code = $"s{Guid.NewGuid():N}"[..7] + "-rec";
         var seats = 2 * n;
         var shares = new Dictionary<string, int> { ["server-0"] = n / 4, [AId] = n + n / 2, ["server-2"] = seats - n / 4 - (n + n / 2) };
-        using (var added = await http.PostAsJsonAsync(new Uri(servers.Url(0), "api/v1/licenses"), new { code, product = "bench", seats, distribution = new { shares } }))
+        using (var added = await http.PostAsJsonAsync(new Uri(servers.Url(0), "api/v1/licenses"), new { grant = servers.Credentials.CodeGrant(code, seats), distribution = new { shares } }))
         {
             if (!added.IsSuccessStatusCode) return [Measure.Missing(Part, "recovery", "s", $"adding the code answered {(int)added.StatusCode}: {await added.Content.ReadAsStringAsync()}")];
         }

@@ -40,11 +40,31 @@ public sealed class PoolFixture : IAsyncLifetime
         TryDelete(DataPath);
     }
 
+    private readonly SemaphoreSlim _shared = new(1, 1);
+    private string? _sharedCode;
+
+    /// <summary>One code without leases (nothing changes it by itself), for tests that must change nothing.</summary>
+    public async Task<string> SharedCodeAsync()
+    {
+        await _shared.WaitAsync();
+        try
+        {
+            if (_sharedCode is not null) return _sharedCode;
+            var code = NewCode("SHARED");
+            await AddLicenseAsync(code, 5);
+            return _sharedCode = code;
+        }
+        finally
+        {
+            _shared.Release();
+        }
+    }
+
     public static string NewCode(string prefix = "LIC") => $"{prefix}-{Guid.NewGuid():N}"[..20];
 
     public async Task<JsonObject> AddLicenseAsync(string code, int seats, object? distribution = null)
     {
-        var response = await Http.PostAsJsonAsync("api/v1/licenses", new { code, product = "Test product", seats, distribution });
+        var response = await Http.PostAsJsonAsync("api/v1/licenses", new { grant = TestSecurity.CodeGrant(code, seats), distribution });
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
@@ -63,6 +83,7 @@ public sealed class PoolFixture : IAsyncLifetime
         new ServiceCollection().AddLogging().AddLicensingClient(o =>
         {
             o.Servers = servers.Length > 0 ? servers : [Server.Url];
+            o.ApiKey = TestSecurity.ClientKey;
             o.AttemptTimeout = TimeSpan.FromSeconds(2);
         }).Services.BuildServiceProvider();
 

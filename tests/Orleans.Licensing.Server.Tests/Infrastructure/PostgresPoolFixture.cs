@@ -112,11 +112,12 @@ public abstract class PostgresPoolFixture : IAsyncLifetime
         ClientServices([first.Url, .. Servers.Where(s => s != first).Select(s => s.Url)], clientId);
 
     /// <summary>An SDK client that talks to the given servers only.</summary>
-    public static ServiceProvider ClientServices(IReadOnlyList<Uri> servers, string clientId) =>
+    public static ServiceProvider ClientServices(IReadOnlyList<Uri> servers, string clientId, TestRole role = TestRole.Client) =>
         new ServiceCollection().AddLogging().AddLicensingClient(o =>
         {
             o.Servers = [.. servers];
             o.ClientId = clientId;
+            o.ApiKey = TestSecurity.KeyOf(role);
             o.AttemptTimeout = TimeSpan.FromSeconds(2);
         }).Services.BuildServiceProvider();
 }

@@ -17,7 +17,7 @@ public abstract class PostgresPoolTest(PostgresPoolFixture pool) : IAsyncLifetim
     {
         if (pool.Servers.Count == 0) return;
         await pool.EnsureAllRunningAsync();
-        Admin = Track(PostgresPoolFixture.ClientServices([.. pool.Servers.Select(s => s.Url)], "admin")).GetRequiredService<LicensingClient>();
+        Admin = Track(PostgresPoolFixture.ClientServices([.. pool.Servers.Select(s => s.Url)], "admin", TestRole.Admin)).GetRequiredService<LicensingClient>();
     }
 
     public async Task DisposeAsync()

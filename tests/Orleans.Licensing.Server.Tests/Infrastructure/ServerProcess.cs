@@ -21,7 +21,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly string _readyPath;
 
     public ServerProcess(string serverId, string dataPath, int? primarySiloPort = null, IReadOnlyDictionary<string, string>? settings = null,
-        string app = "Orleans.Licensing.Server", string readyPath = "readyz")
+        string app = "Orleans.Licensing.Server", string readyPath = "readyz", bool trustTestKeys = true)
     {
         _app = app;
         _readyPath = readyPath;
@@ -41,11 +41,18 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans.Licensing"] = "Information",
         };
+        if (trustTestKeys)
+        {
+            foreach (var (key, value) in TestSecurity.Environment) _environment[key] = value;
+        }
         if (primarySiloPort is { } primary) _environment["Licensing__PrimarySiloEndpoint"] = $"127.0.0.1:{primary}";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
     }
 
     public string ServerId { get; }
+
+    /// <summary>Sets an environment variable of the next start (settings that need this server's ports).</summary>
+    public void SetEnvironment(string key, string value) => _environment[key] = value;
 
     public string DataPath { get; }
 
@@ -57,9 +64,13 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri Url => new($"http://127.0.0.1:{HttpPort}/");
 
-    /// <summary>An HTTP client of this server's REST API. Every test talks to a server through one of these.</summary>
-    public HttpClient CreateHttpClient(TimeSpan? timeout = null) =>
-        new() { BaseAddress = Url, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+    /// <summary>An HTTP client of this server's REST API with the API key of <paramref name="role"/> (admin: may do everything).</summary>
+    public HttpClient CreateHttpClient(TestRole role = TestRole.Admin, TimeSpan? timeout = null)
+    {
+        var http = new HttpClient { BaseAddress = Url, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        TestSecurity.Authorize(http, role);
+        return http;
+    }
 
     public bool HasExited => _process is null || _process.HasExited;
 
@@ -149,10 +160,12 @@ public sealed class ServerProcess : IAsyncDisposable
         if (SysKill(process.Id, SigCont) != 0) throw new InvalidOperationException($"kill -CONT {process.Id} failed");
     }
 
+    /// <summary>Kills the process if it runs; safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
         _process?.Dispose();
+        _process = null;
     }
 
     private void Append(string? line)

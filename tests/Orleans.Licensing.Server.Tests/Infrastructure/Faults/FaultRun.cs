@@ -37,7 +37,7 @@ public sealed class FaultRun : IAsyncDisposable
         Code = PoolFixture.NewCode("FLT");
         _logStart = pool.Servers.ToDictionary(s => s.ServerId, s => s.Log.Length);
         Servers = new ServerSupervisor(pool, Note);
-        _adminServices = PostgresPoolFixture.ClientServices([.. pool.Servers.Select(s => s.Url)], "fault-admin");
+        _adminServices = PostgresPoolFixture.ClientServices([.. pool.Servers.Select(s => s.Url)], "fault-admin", TestRole.Admin);
         Admin = _adminServices.GetRequiredService<LicensingClient>();
     }
 
@@ -59,7 +59,7 @@ public sealed class FaultRun : IAsyncDisposable
     {
         var run = new FaultRun(pool, output, load, name);
         await run.Servers.AllServingAsync(ServingTimeout);   // a previous scenario may have left a server restarting
-        var added = await run.Admin.AddLicenseAsync(new AddLicenseRequest(run.Code, "CAD", load.Seats));
+        var added = await run.Admin.AddLicenseAsync(TestSecurity.License(run.Code, load.Seats, "CAD"));
         run.Note($"license code {run.Code}: {Describe(added)}");
         var urls = pool.Servers.ToDictionary(s => s.Url.Authority, s => s.ServerId);
         for (var i = 0; i < load.Clients; i++)

@@ -41,6 +41,7 @@ public sealed class LedgerClient : IAsyncDisposable
         {
             o.Servers = [.. servers];
             o.ClientId = clientId;
+            o.ApiKey = TestSecurity.ClientKey;
             // A paused server costs one attempt, not two: the renewal (a third into the TTL) still reaches the next
             // server well before the lease runs out.
             o.AttemptTimeout = TimeSpan.FromSeconds(2);
