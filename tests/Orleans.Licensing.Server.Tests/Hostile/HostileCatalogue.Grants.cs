@@ -70,12 +70,13 @@ public static class HostileGrants
         return $"{parts[0]}.{parts[1]}.{B64Url(signature)}";
     }
 
-    /// <summary>The grant with one byte of its (decoded) payload flipped.</summary>
+    /// <summary>The grant with one byte of its (decoded) payload flipped: its last digit, so that the JSON stays valid.</summary>
     public static string FlipPayloadByte(string grant)
     {
         var parts = grant.Split('.');
         var payload = FromB64Url(parts[1]);
-        payload[payload.Length - 2] ^= 0x01;
+        var last = Array.FindLastIndex(payload, b => b is >= (byte)'0' and <= (byte)'9');
+        payload[last] ^= 0x01;
         return $"{parts[0]}.{B64Url(payload)}.{parts[2]}";
     }
 
@@ -117,7 +118,7 @@ public static partial class HostileCatalogue
             yield return G($"grant.four-parts.{kind}", path, 400, malformed, () => Signed(payload()) + ".AAAA");
             yield return G($"grant.payload-not-base64url.{kind}", path, 400, malformed, () => "olg1.!!!*.AAAA");
             yield return G($"grant.signature-not-base64url.{kind}", path, 400, malformed, () => Signed(payload()).Split('.')[..2] is var p ? $"{p[0]}.{p[1]}.***" : "");
-            yield return G($"grant.signature-short.{kind}", path, 400, malformed, () => HostileGrants.Forged(payload(), new byte[10]));
+            yield return G($"grant.signature-short.{kind}", path, 403, signature, () => HostileGrants.Forged(payload(), new byte[10]));
             yield return G($"grant.signed-payload-not-json.{kind}", path, 400, malformed, () => Signed("not json"));
             yield return G($"grant.signed-payload-array.{kind}", path, 400, malformed, () => Signed("[]"));
             yield return G($"grant.signed-unknown-kind.{kind}", path, 400, malformed, () => Signed(HostileGrants.CodePayload(newCode, 5, edit: p => p["kind"] = "master-key")));
@@ -135,6 +136,8 @@ public static partial class HostileCatalogue
             yield return G($"grant.tampered-signature-byte.{kind}", path, 403, signature, () => HostileGrants.FlipSignatureByte(Signed(payload())));
             yield return G($"grant.signature-of-other-payload.{kind}", path, 403, signature, () => HostileGrants.WithPayload(Signed(HostileGrants.CodePayload(newCode, 1)), payload()));
             yield return G($"grant.wrong-key.{kind}", path, 403, signature, () => HostileSecurity.SignWithUntrustedKey(payload()));
+            yield return G($"grant.retired-key.{kind}", path, 403, untrusted, () => HostileSecurity.SignWithRetiredKey(kind == "add-code"
+                ? HostileGrants.CodePayload(newCode, 1000, keyId: HostileSecurity.RetiredKeyId) : HostileGrants.AllocationsPayload(HostileFixture.CodeA, 1000, keyId: HostileSecurity.RetiredKeyId)));
             yield return G($"grant.unknown-key-id.{kind}", path, 403, untrusted, () => Signed(kind == "add-code"
                 ? HostileGrants.CodePayload(newCode, 1000, keyId: "no-such-key") : HostileGrants.AllocationsPayload(HostileFixture.CodeA, 1000, keyId: "no-such-key")));
         }

@@ -61,7 +61,7 @@ public static partial class HostileCatalogue
         yield return new("header.40kb-value.checkout", Post, Checkout, Cred.Client, 431, "", H.Utf8(Grantable), H.Json, H.Header(("X-Pad", new string('h', 40_000))), ProblemBody: false);
         yield return new("header.200-headers.checkout", Post, Checkout, Cred.Client, 431, "", H.Utf8(Grantable), H.Json,
             [.. Enumerable.Range(0, 200).Select(i => new KeyValuePair<string, string>($"X-H{i}", "v"))], ProblemBody: false);
-        yield return new("header.accept-html.not-found", Get, "api/v1/nope", Cred.Reader, 404, NotFound, Headers: H.Header(("Accept", "text/html")));
+        yield return new("header.accept-html.not-found", Get, "api/v1/nope", Cred.Reader, 404, NotFound, Headers: H.Header(("Accept", "text/html")), Needs: Needs.ProblemWriter);
         yield return new("header.accept-xml.unknown-code", Get, Licenses + "/NO-SUCH-CODE", Cred.Reader, 404, UnknownLicense, Headers: H.Header(("Accept", "application/xml")));
         yield return new("header.accept-none.invalid", Post, Checkout, Cred.Client, 400, Invalid, H.Utf8(CheckoutOf("\"ws-9\"", "0")), H.Json, H.Header(("Accept", "image/png")));
         yield return new("header.expect-continue.invalid", Post, Checkout, Cred.Client, 400, Invalid, H.Utf8(CheckoutOf("\"ws-9\"", "-3")), H.Json, H.Header(("Expect", "100-continue")));

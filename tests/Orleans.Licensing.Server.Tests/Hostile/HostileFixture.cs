@@ -20,7 +20,7 @@ public sealed class HostileFixture : IAsyncLifetime
     /// <summary>10 seats; leases of three clients, one of them a tenant-b client.</summary>
     public const string CodeA = "HOSTILE-A";
 
-    /// <summary>5 seats; one lease of ws-1 (the same client as on A).</summary>
+    /// <summary>4 seats and 1 added by an allocations grant; one lease of ws-1 (the same client as on A).</summary>
     public const string CodeB = "HOSTILE-B";
 
     /// <summary>3 seats, all leased: a checkout there is denied.</summary>
@@ -82,9 +82,8 @@ public sealed class HostileFixture : IAsyncLifetime
         await using (var services = ClientServices())
         {
             var sdk = services.GetRequiredService<LicensingClient>();
-            await sdk.AddLicenseAsync(new AddLicenseRequest(CodeA, "Hostile product", 10));
-            await sdk.AddLicenseAsync(new AddLicenseRequest(CodeB, "Hostile product", 5));
-            await sdk.AddLicenseAsync(new AddLicenseRequest(CodeC, "Hostile product", 3));
+            foreach (var code in Codes) await sdk.AddLicenseAsync(new AddLicenseRequest(HostileGrants.SeededCodes.Value[code]));
+            await sdk.AddAllocationsAsync(CodeB, HostileGrants.SeededAllocations.Value);
         }
 
         foreach (var lease in Leases) await CheckoutAsync(lease);
@@ -168,6 +167,7 @@ public sealed class HostileFixture : IAsyncLifetime
         new ServiceCollection().AddLogging().AddLicensingClient(o =>
         {
             o.Servers = [Server.Url];
+            o.ApiKey = HostileSecurity.Key(Cred.Admin);
             o.AttemptTimeout = TimeSpan.FromSeconds(5);
         }).Services.BuildServiceProvider();
 

@@ -44,7 +44,7 @@ public sealed class HostileInputTests(HostileFixture fixture, ITestOutputHelper 
         Assert.True(fixture.Baseline == after, $"The pool differs from the seeded one (changed by an earlier case):\n{Diff(fixture.Baseline, after)}");
     }
 
-    [Theory(Skip = "Needs the lead's part of issue 10 (API keys and roles, signed grants) on main"), MemberData(nameof(Pending))]
+    [Theory(Skip = "Needs a part not on main yet: Program.cs registering Api/ProblemJsonWriter (see Needs)"), MemberData(nameof(Pending))]
     public void Is_pending_the_security_layer(string name) => Assert.NotNull(HostileCatalogue.ByName[name]);
 
     [Fact]

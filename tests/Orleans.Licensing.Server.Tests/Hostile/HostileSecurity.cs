@@ -28,29 +28,45 @@ public enum Needs
 
     /// <summary>Vendor-signed grants for add-code and add-allocations.</summary>
     Grants = 2,
+
+    /// <summary>
+    /// Program.cs registers <c>ProblemJsonWriter</c> (framework 404/405 as problem+json whatever the Accept header); the
+    /// lead owns Program.cs. Verified passing with that one line added locally.
+    /// </summary>
+    ProblemWriter = 4,
 }
 
-/// <summary>
-/// The one place where the suite meets the security layer (issue 10). Until the lead's part is on main the server is
-/// open: every role sends no credential and the cases that need keys or grants are reported as pending.
-/// </summary>
+/// <summary>The one place where the suite meets the security layer (issue 10): the lead's <see cref="TestSecurity"/>.</summary>
 public static class HostileSecurity
 {
-    public static Needs Available => Needs.None;
+    public static Needs Available => Needs.Auth | Needs.Grants;
 
-    public static HttpClient CreateHttpClient(ServerProcess server, Cred cred) => server.CreateHttpClient();
+    public static TestRole Role(Cred cred) => cred switch
+    {
+        Cred.Admin => TestRole.Admin,
+        Cred.Reader => TestRole.Reader,
+        Cred.Client => TestRole.Client,
+        Cred.TenantB => TestRole.TenantB,
+        _ => TestRole.None,
+    };
+
+    public static HttpClient CreateHttpClient(ServerProcess server, Cred cred) => server.CreateHttpClient(Role(cred));
 
     /// <summary>A well-formed key that no server trusts.</summary>
     public const string UnknownKey = "olk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-    public static string Key(Cred cred) => $"olk_stub{cred}".PadRight(47, 'A');
+    public static string Key(Cred cred) => TestSecurity.KeyOf(Role(cred)) ?? throw new ArgumentException("No key for " + cred, nameof(cred));
 
     /// <summary>Signs a grant payload (JSON) with the trusted test vendor key: <c>olg1.payload.signature</c>.</summary>
-    public static string Sign(string payloadJson) => throw new NotSupportedException("Signed grants are not on main yet.");
+    public static string Sign(string payloadJson) => TestSecurity.SignPayload(payloadJson);
 
     /// <summary>Signs with a key pair no server trusts, under the trusted key's id (a wrong-key forgery).</summary>
-    public static string SignWithUntrustedKey(string payloadJson) => throw new NotSupportedException("Signed grants are not on main yet.");
+    public static string SignWithUntrustedKey(string payloadJson) => TestSecurity.SignPayload(payloadJson, TestSecurity.UnknownVendor);
 
-    /// <summary>The id of the trusted test vendor key.</summary>
-    public static string VendorKeyId => "test-vendor";
+    /// <summary>Signs with the key the servers trusted until yesterday (its NotAfter is past).</summary>
+    public static string SignWithRetiredKey(string payloadJson) => TestSecurity.SignPayload(payloadJson, TestSecurity.RetiredVendor);
+
+    public static string VendorKeyId => TestSecurity.Vendor.KeyId;
+
+    public static string RetiredKeyId => TestSecurity.RetiredVendor.KeyId;
 }
