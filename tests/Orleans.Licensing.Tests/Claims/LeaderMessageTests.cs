@@ -147,6 +147,28 @@ public sealed class LeaderMessageTests(PoolFixture fixture)
     }
 
     [Fact]
+    [Trait("Claim", "9")]
+    public async Task A_signed_grant_applies_once_even_after_the_leader_reactivates()
+    {
+        var code = PoolCluster.NewCode();
+        var servers = _pool.ServerIds;
+        await _pool.AddCodeAsync(code, 6, servers[0]);
+        var added = await _pool.Pool(code).AddAllocations(new AddAllocations(code, 4, GrantId: "grant-1"));
+        Assert.Equal(10, added.Total);
+
+        var replayed = await Assert.ThrowsAsync<LicensingException>(() => _pool.Server(servers[1], code).AddAllocations(new AddAllocations(code, 4, GrantId: "grant-1")));
+        Assert.Equal(LicensingErrors.GrantReplayed, replayed.Error);
+        await _pool.Cluster.DeactivateAsync(_pool.Pool(code));
+        replayed = await Assert.ThrowsAsync<LicensingException>(() => _pool.Pool(code).AddAllocations(new AddAllocations(code, 4, GrantId: "grant-1")));
+        Assert.Equal(LicensingErrors.GrantReplayed, replayed.Error);
+
+        var after = await _pool.DistributionAsync(code);
+        Assert.Equal(10, after.Total);
+        Assert.Equal(added.Version, after.Version);
+        Assert.Equal(14, (await _pool.Pool(code).AddAllocations(new AddAllocations(code, 4, GrantId: "grant-2"))).Total);
+    }
+
+    [Fact]
     [Trait("Claim", "10")]
     [Trait("Claim", "24")]
     public async Task An_add_allocations_message_sent_to_a_non_leader_server_reaches_the_leader_and_is_synced()
