@@ -217,6 +217,9 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
             {
                 o.Servers = servers;
                 o.ApiKey = apiKey;
+                // An admin tool, not protected software: a cold server's first write (a new code's grains and storage)
+                // may take seconds, and a one-server pool has no next server to move on to.
+                o.AttemptTimeout = TimeSpan.FromSeconds(15);
             }).Services
             .BuildServiceProvider();
         try

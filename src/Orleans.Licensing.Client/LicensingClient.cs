@@ -35,12 +35,55 @@ public sealed partial class LicensingClient(
         return new LicenseLease(this, lease, server, sent);
     }
 
+    /// <summary>Adds a license code from its signed grant; safe to retry anywhere, since a grant applies once.</summary>
     public Task<LicenseInfo> AddLicenseAsync(AddLicenseRequest request, CancellationToken cancellationToken = default) =>
-        AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Post, "api/v1/licenses", request, ct), idempotent: true, cancellationToken);
+        ApplyGrantAsync(GrantCode(request.Grant), "api/v1/licenses", request, cancellationToken);
 
     /// <param name="grant">The vendor-signed allocations grant; it applies once, so a retry cannot add twice.</param>
     public Task<LicenseInfo> AddAllocationsAsync(string code, string grant, CancellationToken cancellationToken = default) =>
-        AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Post, $"{LicensePath(code)}/allocations", new AddAllocationsBody(grant), ct), idempotent: false, cancellationToken);
+        ApplyGrantAsync(code, $"{LicensePath(code)}/allocations", new AddAllocationsBody(grant), cancellationToken);
+
+    /// <summary>
+    /// Sends a grant to the first server that answers. When an earlier attempt may have reached a server, a later
+    /// "grant-replayed" means that attempt applied the grant and only its answer was lost: the license as it is now is
+    /// the answer.
+    /// </summary>
+    private Task<LicenseInfo> ApplyGrantAsync(string? code, string path, object body, CancellationToken cancellationToken)
+    {
+        var mayHaveReached = false;
+        return AnyAsync(async (api, s, ct) =>
+        {
+            try
+            {
+                return await api.SendAsync<LicenseInfo>(s, HttpMethod.Post, path, body, ct);
+            }
+            catch (LicensingProblemException e) when (mayHaveReached && e.Error == "grant-replayed" && code is not null)
+            {
+                return await api.SendAsync<LicenseInfo>(s, HttpMethod.Get, LicensePath(code), null, ct);
+            }
+            catch (Exception e) when (e is not LicensingProblemException and not HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            {
+                mayHaveReached = true;
+                throw;
+            }
+        }, idempotent: true, cancellationToken);
+    }
+
+    /// <summary>The code a license code grant names (its payload is Base64url JSON), for the answer after a lost reply.</summary>
+    private static string? GrantCode(string grant)
+    {
+        var parts = grant.Split('.');
+        if (parts.Length != 3) return null;
+        try
+        {
+            using var payload = System.Text.Json.JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1]));
+            return payload.RootElement.TryGetProperty("code", out var code) ? code.GetString() : null;
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     public Task<LicenseInfo> SetDistributionAsync(string code, DistributionRequest criteria, CancellationToken cancellationToken = default) =>
         AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Put, $"{LicensePath(code)}/distribution", criteria, ct), idempotent: true, cancellationToken);

@@ -23,7 +23,7 @@ public static class PostgresLicensingExtensions
     /// ADO.NET clustering (silo membership in PostgreSQL) plus the grain storage named
     /// <see cref="LicensingOptions.StorageName"/> in PostgreSQL.
     /// </summary>
-    public static ISiloBuilder UseLicensingPostgres(this ISiloBuilder builder, string connectionString)
+    public static ISiloBuilder UseLicensingPostgres(this ISiloBuilder builder, string connectionString, PostgresStorage storage = PostgresStorage.Batching)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         builder.UseAdoNetClustering(o =>
@@ -31,7 +31,7 @@ public static class PostgresLicensingExtensions
             o.Invariant = Invariant;
             o.ConnectionString = Tuned(connectionString);
         });
-        return builder.AddLicensingPostgresStorage(connectionString);
+        return storage == PostgresStorage.AdoNet ? builder.AddLicensingAdoNetStorage(connectionString) : builder.AddLicensingPostgresStorage(connectionString);
     }
 
     /// <summary>

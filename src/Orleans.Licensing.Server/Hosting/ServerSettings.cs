@@ -44,6 +44,9 @@ public sealed class ServerSettings
     /// </summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>PostgreSQL mode: the grain storage of the pool's state, Batching (default, faster) or AdoNet (Orleans' own).</summary>
+    public PostgresStorage Storage { get; set; } = PostgresStorage.Batching;
+
     /// <summary>
     /// Serves <c>GET /api/v1/diagnostics/counters</c> (calls this server made to the leader, per method) to loopback
     /// callers only. Off by default: for benchmarks and debugging, not an interface.

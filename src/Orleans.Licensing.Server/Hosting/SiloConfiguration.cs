@@ -45,7 +45,7 @@ public static class SiloConfiguration
                 silo.ConfigureEndpoints(settings.SiloPort, settings.GatewayPort);
             }
 
-            silo.UseLicensingPostgres(connectionString);
+            silo.UseLicensingPostgres(connectionString, settings.Storage);
             return;
         }
 

@@ -71,6 +71,24 @@ public static class TestSecurity
         return env;
     }
 
+    /// <summary>The same keys as a keys file (<c>Licensing:Security:KeysFile</c>, e.g. a mounted Secret's keys.json).</summary>
+    public static string KeysFileJson()
+    {
+        var env = Environment;
+        object Entry(int i) => new
+        {
+            Id = env[$"Licensing__Security__ApiKeys__{i}__Id"],
+            Hash = env[$"Licensing__Security__ApiKeys__{i}__Hash"],
+            Role = env[$"Licensing__Security__ApiKeys__{i}__Role"],
+            ClientId = env.GetValueOrDefault($"Licensing__Security__ApiKeys__{i}__ClientId"),
+        };
+        return System.Text.Json.JsonSerializer.Serialize(new
+        {
+            ApiKeys = Enumerable.Range(0, 4).Select(Entry),
+            VendorKeys = new[] { new { Id = Vendor.KeyId, Vendor.PublicKey } },
+        });
+    }
+
     public static void Authorize(HttpClient http, TestRole role)
     {
         http.DefaultRequestHeaders.Authorization = KeyOf(role) is { } key ? new AuthenticationHeaderValue("Bearer", key) : null;
