@@ -9,6 +9,9 @@ public static class LicensingErrors
     public const string InvalidRequest = "invalid-request";
     public const string Conflict = "conflict";
     public const string LicenseExpired = "license-expired";
+    public const string BodyTooLarge = "body-too-large";
+    public const string NotFound = "not-found";
+    public const string MethodNotAllowed = "method-not-allowed";
 
     // Security (REST layer): who may call, and how often.
     public const string Unauthenticated = "unauthenticated";

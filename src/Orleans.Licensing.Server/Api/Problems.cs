@@ -20,6 +20,9 @@ public static class Problems
             LicensingErrors.NoAllocation => (StatusCodes.Status409Conflict, "No allocation can be found."),
             LicensingErrors.Conflict => (StatusCodes.Status409Conflict, "The request conflicts with the current state."),
             LicensingErrors.LicenseExpired => (StatusCodes.Status403Forbidden, "The license code has expired."),
+            LicensingErrors.BodyTooLarge => (StatusCodes.Status413PayloadTooLarge, "The request body is too large."),
+            LicensingErrors.NotFound => (StatusCodes.Status404NotFound, "There is no such resource."),
+            LicensingErrors.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, "The resource does not support this method."),
             LicensingErrors.Unauthenticated => (StatusCodes.Status401Unauthorized, "A credential is required."),
             LicensingErrors.Forbidden => (StatusCodes.Status403Forbidden, "The credential may not do this."),
             LicensingErrors.ForbiddenClient => (StatusCodes.Status403Forbidden, "The credential does not cover this client."),
@@ -69,12 +72,18 @@ public static class Problems
     {
         var problem = context.ProblemDetails;
         if (problem.Type?.StartsWith(TypeBase, StringComparison.Ordinal) == true) return;
-        if (problem.Status is StatusCodes.Status400BadRequest or StatusCodes.Status415UnsupportedMediaType)
+        var error = problem.Status switch
         {
-            problem.Type = TypeBase + LicensingErrors.InvalidRequest;
-            problem.Extensions["error"] = LicensingErrors.InvalidRequest;
-            problem.Detail ??= problem.Status == StatusCodes.Status415UnsupportedMediaType ? "The body must be JSON (Content-Type: application/json)." : problem.Title;
-        }
+            StatusCodes.Status400BadRequest or StatusCodes.Status415UnsupportedMediaType => LicensingErrors.InvalidRequest,
+            StatusCodes.Status404NotFound => LicensingErrors.NotFound,
+            StatusCodes.Status405MethodNotAllowed => LicensingErrors.MethodNotAllowed,
+            StatusCodes.Status413PayloadTooLarge => LicensingErrors.BodyTooLarge,
+            _ => null,
+        };
+        if (error is null) return;
+        problem.Type = TypeBase + error;
+        problem.Extensions["error"] = error;
+        problem.Detail ??= problem.Status == StatusCodes.Status415UnsupportedMediaType ? "The body must be JSON (Content-Type: application/json)." : problem.Title;
     }
 
     public static LicensingException Invalid(string message) => new(LicensingErrors.InvalidRequest, message);

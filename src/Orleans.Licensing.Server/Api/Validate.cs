@@ -1,35 +1,44 @@
+using System.Globalization;
+using System.Text;
+
 namespace Orleans.Licensing.Server.Api;
 
 /// <summary>Input checks done before any grain is called, so that bad input activates and changes nothing.</summary>
+/// <remarks>
+/// Identifiers are shown to operators, logged and compared byte for byte, so none may hide or fake text: no control or
+/// format characters (NUL, RTL overrides, zero-width), no lone surrogates, private-use or unassigned code points, no
+/// leading or trailing white space, and only NFKC-normal text (a fullwidth or decomposed look-alike of another id is
+/// refused rather than stored as a second id). Codes and server ids are path segments, lease ids URL-safe tokens.
+/// </remarks>
 public static class Validate
 {
     public const int MaxCount = 100_000_000;
 
     public static string Code(string? code)
     {
-        if (string.IsNullOrWhiteSpace(code) || code.Length > 200 || code.Contains('/') || code.Any(char.IsControl))
-            throw Problems.Invalid("A license code must be 1 to 200 characters with no '/'.");
+        if (string.IsNullOrWhiteSpace(code) || code.Length > 200 || !IsSegment(code))
+            throw Problems.Invalid("A license code must be 1 to 200 characters with no '/', '\\', '%', control or invisible characters.");
         return code;
     }
 
     public static string LeaseId(string? leaseId)
     {
-        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > 128 || leaseId.Any(char.IsControl))
-            throw Problems.Invalid("A lease id of 1 to 128 characters is required.");
+        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > 128 || !leaseId.All(IsUnreserved) || leaseId.All(c => c == '.'))
+            throw Problems.Invalid("A lease id of 1 to 128 letters, digits, '-', '_', '.' or '~' is required.");
         return leaseId;
     }
 
     public static string ClientId(string? clientId)
     {
-        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > 256)
-            throw Problems.Invalid("A client id of 1 to 256 characters is required.");
+        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > 256 || !IsVisibleText(clientId))
+            throw Problems.Invalid("A client id of 1 to 256 characters, without control or invisible characters, is required.");
         return clientId;
     }
 
     public static string ServerId(string? serverId)
     {
-        if (string.IsNullOrWhiteSpace(serverId) || serverId.Length > 200 || serverId.Contains('/'))
-            throw Problems.Invalid("A server id of 1 to 200 characters with no '/' is required.");
+        if (string.IsNullOrWhiteSpace(serverId) || serverId.Length > 200 || !IsSegment(serverId))
+            throw Problems.Invalid("A server id of 1 to 200 characters with no '/', '\\', '%', control or invisible characters is required.");
         return serverId;
     }
 
@@ -37,5 +46,47 @@ public static class Validate
     {
         if (count < 1 || count > MaxCount) throw Problems.Invalid($"{what} must be between 1 and {MaxCount}.");
         return count;
+    }
+
+    /// <summary>
+    /// The server ids a distribution names are server ids too. A change of criteria must say how to distribute
+    /// (<paramref name="requireMode"/>): <c>{}</c>, a threshold alone or a body meant for another endpoint would
+    /// otherwise give every server a share of zero and send all idle seats to the free pool.
+    /// </summary>
+    public static void Distribution(DistributionRequest? body, bool requireMode)
+    {
+        if (body is null) return;
+        if (requireMode && body.Shares is null && body.Weights is null && !body.Even)
+            throw Problems.Invalid("Give the distribution: explicit shares, weights or even.");
+        var ids = (body.Shares?.Keys ?? []).Concat(body.Weights?.Keys ?? []).Concat(body.Thresholds?.Keys ?? []);
+        foreach (var id in ids) ServerId(id);
+    }
+
+    /// <summary>Text that can be a path segment: visible, and no separator, escape or dot segment.</summary>
+    private static bool IsSegment(string s) => IsVisibleText(s) && s.IndexOfAny(['/', '\\', '%']) < 0 && !s.All(c => c == '.');
+
+    private static bool IsUnreserved(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~';
+
+    private static bool IsVisibleText(string s)
+    {
+        if (char.IsWhiteSpace(s[0]) || char.IsWhiteSpace(s[^1])) return false;
+        foreach (var rune in s.EnumerateRunes())
+        {
+            // A lone surrogate enumerates as the replacement character; a real U+FFFD is refused as well.
+            if (rune == Rune.ReplacementChar) return false;
+            var category = Rune.GetUnicodeCategory(rune);
+            if (category is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse
+                or UnicodeCategory.OtherNotAssigned or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator) return false;
+            if (rune.Value is 0xFFFE or 0xFFFF) return false;
+        }
+
+        try
+        {
+            return s.IsNormalized(NormalizationForm.FormKC);
+        }
+        catch (ArgumentException)
+        {
+            return false;   // not well-formed UTF-16
+        }
     }
 }
