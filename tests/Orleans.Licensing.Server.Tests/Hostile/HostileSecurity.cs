@@ -30,8 +30,7 @@ public enum Needs
     Grants = 2,
 
     /// <summary>
-    /// Program.cs registers <c>ProblemJsonWriter</c> (framework 404/405 as problem+json whatever the Accept header); the
-    /// lead owns Program.cs. Verified passing with that one line added locally.
+    /// Program.cs registers <c>ProblemJsonWriter</c> (framework 404/405 as problem+json whatever the Accept header).
     /// </summary>
     ProblemWriter = 4,
 }
@@ -39,7 +38,7 @@ public enum Needs
 /// <summary>The one place where the suite meets the security layer (issue 10): the lead's <see cref="TestSecurity"/>.</summary>
 public static class HostileSecurity
 {
-    public static Needs Available => Needs.Auth | Needs.Grants;
+    public static Needs Available => Needs.Auth | Needs.Grants | Needs.ProblemWriter;
 
     public static TestRole Role(Cred cred) => cred switch
     {
