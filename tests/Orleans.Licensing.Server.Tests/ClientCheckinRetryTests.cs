@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Licensing.Client;
+using Orleans.Licensing.Server.Tests.Infrastructure;
 
 namespace Orleans.Licensing.Server.Tests;
 
@@ -32,17 +32,7 @@ public sealed class ClientCheckinRetryTests
         Assert.Equal(["DELETE server-a.test", "DELETE server-b.test"], stub.Calls);
     }
 
-    private static LicensingClient Client(Stub stub)
-    {
-        var services = new ServiceCollection().AddLogging();
-        services.AddLicensingClient(o =>
-        {
-            o.Servers = [A, B];
-            o.ClientId = "retry-test";
-            o.RetriesPerServer = 0;
-        }).ConfigurePrimaryHttpMessageHandler(() => stub);
-        return services.BuildServiceProvider().GetRequiredService<LicensingClient>();
-    }
+    private static LicensingClient Client(Stub stub) => StubbedClient.Create(stub, A, B);
 
     private sealed class Stub(Func<HttpRequestMessage, HttpResponseMessage> a) : HttpMessageHandler
     {

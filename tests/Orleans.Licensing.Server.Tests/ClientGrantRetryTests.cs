@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Licensing.Client;
 using Orleans.Licensing.Server.Tests.Infrastructure;
 
@@ -39,16 +38,7 @@ public sealed class ClientGrantRetryTests
         Assert.Equal(["POST server-a.test", "POST server-b.test"], stub.Calls);
     }
 
-    private static LicensingClient Client(Stub stub)
-    {
-        var services = new ServiceCollection().AddLogging();
-        services.AddLicensingClient(o =>
-        {
-            o.Servers = [A, B];
-            o.RetriesPerServer = 0;
-        }).ConfigurePrimaryHttpMessageHandler(() => stub);
-        return services.BuildServiceProvider().GetRequiredService<LicensingClient>();
-    }
+    private static LicensingClient Client(Stub stub) => StubbedClient.Create(stub, A, B);
 
     private sealed class Stub(Func<HttpRequestMessage, HttpResponseMessage> a) : HttpMessageHandler
     {
