@@ -113,6 +113,64 @@ public static class PoolChecks
 }
 
 /// <summary>
+/// Keeps bare leases (from <see cref="PoolChecks.FillAsync"/>) alive the way an SDK lease keeps itself alive: a heartbeat
+/// at its server every third of the TTL. Without it they expire during a step longer than one TTL (a server restart)
+/// while the ledger still counts them. Records every renewal that was refused.
+/// </summary>
+public sealed class FilledRenewal : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly List<string> _refused = [];
+
+    public FilledRenewal(string code, IReadOnlyList<(LeaseInfo Lease, LicensingClient Client)> filled, TimeSpan ttl)
+    {
+        _loop = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(ttl / 3);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(_stop.Token))
+                {
+                    foreach (var (lease, client) in filled)
+                    {
+                        try
+                        {
+                            await client.HeartbeatAsync(code, lease.LeaseId, lease.Count, lease.ServerId, lease.ClientId, _stop.Token);
+                        }
+                        catch (LicensingProblemException e)
+                        {
+                            lock (_refused) _refused.Add($"{lease.LeaseId}: {e.Error}");
+                        }
+                        catch (LicensingUnavailableException)
+                        {
+                            // Its server did not answer this time; the next tick tries again, well within the TTL.
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+            }
+        });
+    }
+
+    /// <summary>Renewals the pool refused: a bare lease it dropped while a client still held it.</summary>
+    public IReadOnlyList<string> Refused
+    {
+        get { lock (_refused) return [.. _refused]; }
+    }
+
+    /// <summary>Stops renewing; safe to call more than once.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested) return;
+        await _stop.CancelAsync();
+        await _loop;
+    }
+}
+
+/// <summary>
 /// Polls the license view in the background and records every sample in which invariant 1 does not hold, so that a
 /// transient violation between two test steps is caught too.
 /// </summary>
