@@ -4,7 +4,7 @@
 #   1. dotnet publish the server self-contained for linux-x64;
 #   2. a slim base from Debian packages: `apt-get download` (not installed) + `dpkg-deb -x` into a rootfs;
 #   3. .ci/image/build_oci.py: base layer + app layer, config, manifest, index -> $LICENSING_IMAGE_OUT
-#      (default artifacts/image/orleans-licensing-server.tar, an OCI archive: skopeo copy oci-archive:..., crane push);
+#      (default bin/image/orleans-licensing-server.tar, an OCI archive: skopeo copy oci-archive:..., crane push);
 #   4. .ci/image/check_oci.py: reads the archive back: digests, diff_ids, user, entrypoint, ports against the chart's
 #      values.yaml, Env; extracts the layers into a temporary rootfs;
 #   5. runs the image without a container engine: chroot into that rootfs as 1654:1654 with the image's Env (and free
@@ -16,7 +16,7 @@ ROOT=$(pwd)
 started=$SECONDS
 TOOLS=${LICENSING_CI_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/orleans-licensing-ci}
 DEBS="$TOOLS/image-debs"
-OUT=${LICENSING_IMAGE_OUT:-$ROOT/artifacts/image/orleans-licensing-server.tar}
+OUT=${LICENSING_IMAGE_OUT:-$ROOT/bin/image/orleans-licensing-server.tar}
 VALUES="$ROOT/charts/orleans-licensing/values.yaml"
 log() { echo "== image: $*"; }
 
@@ -51,7 +51,7 @@ for package in "${packages[@]}"; do
     # --print-uris: the exact file name (package_version_arch.deb) of the candidate, downloaded once into the cache.
     file=$(apt-get download --print-uris "$package" | awk '{print $2}')
     [ -n "$file" ] || { echo "apt-get knows no $package"; exit 1; }
-    [ -f "$DEBS/$file" ] || (cd "$DEBS" && apt-get download -q "$package" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+    [ -f "$DEBS/$file" ] || (cd "$DEBS" && apt-get download -qq "$package" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
     [ -f "$DEBS/$file" ] || { echo "apt-get download $package did not write $file"; exit 1; }
     files+=("$DEBS/$file")
 done
@@ -93,6 +93,22 @@ nice -n 19 python3 .ci/image/check_oci.py "$OUT" --user "$uid:$gid" --entrypoint
 for path in etc/passwd etc/group; do grep -q "^app:x:$uid:" "$RUNROOT/$path" || { echo "/$path has no app:x:$uid"; exit 1; }; done
 [ "$(stat -c '%a %u' "$RUNROOT/tmp")" = "1777 0" ] || { echo "/tmp is $(stat -c '%a %u' "$RUNROOT/tmp"), expected 1777 0"; exit 1; }
 [ "$(stat -c '%u:%g' "$RUNROOT/app")" = "$uid:$gid" ] || { echo "/app is owned by $(stat -c '%u:%g' "$RUNROOT/app")"; exit 1; }
+# The SDK route (/t:PublishContainer, needs a registry with the base image) must describe the same user and ports.
+csproj=src/Orleans.Licensing.Server/Orleans.Licensing.Server.csproj
+sdk_user=$(sed -n 's|.*<ContainerUser>\(.*\)</ContainerUser>.*|\1|p' "$csproj")
+sdk_ports=$(sed -n 's|.*<ContainerPort Include="\([0-9]*\)".*|\1|p' "$csproj" | sort -n | tr '\n' ' ')
+chart_ports=$(printf '%s\n' "$http_port" "$silo_port" "$gateway_port" | sort -n | tr '\n' ' ')
+[ "$sdk_user" = "$uid" ] && [ "$sdk_ports" = "$chart_ports" ] ||
+    { echo "$csproj: ContainerUser '$sdk_user', ports '$sdk_ports'; the chart: $uid, '$chart_ports'"; exit 1; }
+# An independent reader, when installed (apt-get install skopeo): containers/image reads and verifies every blob.
+if command -v skopeo > /dev/null; then
+    skopeo copy -q "oci-archive:$OUT:$tag" "oci:$WORK/skopeo:$tag"
+    [ "$(skopeo inspect --config "oci:$WORK/skopeo:$tag" | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["User"])')" = "$uid:$gid" ] ||
+        { echo "skopeo reads another User"; exit 1; }
+    log "skopeo $(skopeo --version | awk '{print $3}') copied the archive (oci-archive -> oci) and read User $uid:$gid"
+else
+    log "skopeo not installed: the archive was read by check_oci.py only"
+fi
 
 # --- 5. run it: chroot as the image's user, with the image's Env ---------------------------------------------------
 # What a container runtime adds: /proc and the basic /dev nodes. coreutils chroot starts in / (not WorkingDir); the

@@ -184,7 +184,7 @@ def main():
                 "Labels": {
                     "org.opencontainers.image.title": "Orleans.Licensing server",
                     "org.opencontainers.image.version": args.tag,
-                    "org.opencontainers.image.base.name": args.base_description,
+                    "org.opencontainers.image.description": "Orleans.Licensing license server; base: " + args.base_description,
                 },
             },
             "rootfs": {"type": "layers", "diff_ids": [diff_id for _, diff_id, _ in layers]},

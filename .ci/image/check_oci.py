@@ -19,6 +19,7 @@ import os
 import stat
 import sys
 import tarfile
+import zlib
 
 errors = []
 
@@ -87,7 +88,11 @@ def main():
         layers = []
         for position, layer in enumerate(manifest["layers"]):
             compressed = read_blob(layer, "application/vnd.oci.image.layer.v1.tar+gzip")
-            uncompressed = gzip.decompress(compressed)
+            try:
+                uncompressed = gzip.decompress(compressed)
+            except (OSError, EOFError, zlib.error) as error:
+                expect(False, f"layer {position}: not a valid gzip stream ({error})")
+                continue
             diff_id = sha256(uncompressed)
             expect(position < len(diff_ids) and diff_ids[position] == diff_id,
                    f"layer {position}: uncompressed digest {diff_id}, config says {diff_ids[position:position + 1]}")
