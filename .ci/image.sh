@@ -145,7 +145,8 @@ kill -TERM "$server_pid"
 for _ in $(seq 1 60); do kill -0 "$server_pid" 2> /dev/null || break; sleep 0.5; done
 wait "$server_pid" 2> /dev/null || true
 server_pid=""
-log "/healthz 200 from the image's server (uid $uid), stopped"
+log "/healthz 200 from the image's server (uid $uid), stopped; it wrote: $(cd "$RUNROOT/tmp/data" && find . -type f | sort | tr '\n' ' ')"
+sed 's/^/   | /' "$WORK/server.log" | tail -12
 
 size=$(stat -c %s "$OUT")
 log "$OUT: $((size / 1024 / 1024)) MiB ($size bytes); $((SECONDS - started)) s"

@@ -75,6 +75,14 @@ def main():
         expect(manifest.get("schemaVersion") == 2, "manifest: schemaVersion is not 2")
         config = json.loads(read_blob(manifest["config"], "application/vnd.oci.image.config.v1+json"))
 
+        # The `docker save` manifest, for docker load and crane's tarball reader: the same config and layers.
+        if "manifest.json" in members:
+            docker = json.loads(read("manifest.json"))
+            blob_path = lambda digest: "blobs/sha256/" + digest.split(":", 1)[1]  # noqa: E731
+            expect(len(docker) == 1 and docker[0].get("Config") == blob_path(manifest["config"]["digest"])
+                   and docker[0].get("Layers") == [blob_path(layer["digest"]) for layer in manifest["layers"]],
+                   "manifest.json (docker) names other blobs than the OCI manifest")
+
         # Every blob in the archive: its name is its digest (also the ones no descriptor reaches).
         for name, member in members.items():
             if name.startswith("blobs/sha256/") and member.isfile():
