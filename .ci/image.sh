@@ -33,8 +33,11 @@ trap cleanup EXIT
 
 # --- 1. the server, self-contained ------------------------------------------------------------------------------
 log "dotnet publish (self-contained, linux-x64)"
+# --artifacts-path: bin/obj outside the tree (kept per checkout for incremental re-runs), so that the RID-specific
+# restore does not rewrite the tree's project.assets.json under the solution build and tests that follow.
+BUILD="$TOOLS/image-build/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
 nice -n 19 dotnet publish src/Orleans.Licensing.Server -c Release -r linux-x64 --self-contained -o "$WORK/app" \
-    -nologo -v quiet -p:DebugType=none -p:GenerateDocumentationFile=false
+    --artifacts-path "$BUILD" -nologo -v quiet -p:DebugType=none -p:GenerateDocumentationFile=false
 [ -x "$WORK/app/Orleans.Licensing.Server" ] || { echo "no app host in the publish output"; exit 1; }
 rm -f "$WORK/app"/*.pdb "$WORK/app"/*.xml
 
