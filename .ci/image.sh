@@ -138,7 +138,13 @@ for _ in $(seq 1 120); do
     sleep 0.5
 done
 if [ -z "$healthy" ]; then
-    echo "the image's server did not answer /healthz with 200 within 60 s; its output:"
+    if kill -0 "$server_pid" 2> /dev/null; then
+        echo "the image's server did not answer /healthz with 200 within 60 s; its output:"
+    else
+        wait "$server_pid" && code=0 || code=$?
+        server_pid=""
+        echo "the image's server exited (code $code) before /healthz answered 200; its output:"
+    fi
     tail -50 "$WORK/server.log"
     exit 1
 fi
