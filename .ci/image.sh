@@ -18,7 +18,7 @@ TOOLS=${LICENSING_CI_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/orleans-licensing-ci
 DEBS="$TOOLS/image-debs"
 OUT=${LICENSING_IMAGE_OUT:-$ROOT/bin/image/orleans-licensing-server.tar}
 VALUES="$ROOT/charts/orleans-licensing/values.yaml"
-log() { echo "== image: $*"; }
+log() { echo "== image: [$((SECONDS - started)) s] $*"; }
 
 WORK=$(mktemp -d /tmp/orleans-licensing-image.XXXXXX)
 RUNROOT="$WORK/run"
