@@ -57,6 +57,12 @@ public sealed partial class PoolGrain(
         _live = state.State;
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
         _committedVersion = S.Version;
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            LogCommitted(Code, S.Version, S.FreePool, string.Join("; ", S.Servers.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s =>
+                $"{s.Key} {(s.Value.Down ? "down" : "up")} {s.Value.Allocated} held {s.Value.HeldCount(DateTimeOffset.UtcNow)}")));
+        }
+
         if (S.License is null) return;
 
         // A new leader: servers may have died with the old one, and the old one may have died between writing a
@@ -755,6 +761,12 @@ public sealed partial class PoolGrain(
 
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
         _committedVersion = S.Version;
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            LogCommitted(Code, S.Version, S.FreePool, string.Join("; ", S.Servers.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s =>
+                $"{s.Key} {(s.Value.Down ? "down" : "up")} {s.Value.Allocated} held {s.Value.HeldCount(DateTimeOffset.UtcNow)}")));
+        }
+
         _committedInTurn = true;
         await SendSyncAsync();
     }
@@ -842,6 +854,9 @@ public sealed partial class PoolGrain(
     }
 
     private static LicensingException Invalid(string message) => new(LicensingErrors.InvalidRequest, message);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Code} v{Version} committed: free {FreePool}; {Servers}")]
+    private partial void LogCommitted(string code, long version, int freePool, string servers);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "License code {Code} added with {Seats} seats")]
     private partial void LogLicenseAdded(string code, int seats);

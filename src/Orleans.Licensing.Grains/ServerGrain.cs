@@ -48,7 +48,9 @@ public sealed partial class ServerGrain(
     private bool _sweepIdle;
 
     private ServerRecord Record => _record;
-    private int Room => Record.Allocated - _leases.InUse;
+    /// <summary>Seats in use by leases, or bound to adoptions the leader may already have moved here.</summary>
+    private int Bound => _leases.InUse + _adoptions.Seats;
+    private int Room => Record.Allocated - Bound;
     private IPoolGrain Leader => GrainFactory.GetGrain<IPoolGrain>(_code);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -175,7 +177,17 @@ public sealed partial class ServerGrain(
         // Fail-over mode (or failing back here with a copy this server has not dropped yet): the lease is adopted only
         // once the leader has checked it against the server that holds it and moved its seat.
         var adoption = new AdoptedLease(update.LeaseId, update.ServerId, DateTimeOffset.UtcNow + _options.LeaseTtl, null, update.ClientId, update.Count);
-        var refused = await _adoptions.ReportAsync(adoption, update.Count);
+        string? refused;
+        try
+        {
+            refused = await _adoptions.ReportAsync(adoption);
+        }
+        finally
+        {
+            // Its seats stay bound until here: no await between this and adding the lease when there is room.
+            _adoptions.Settle(adoption);
+        }
+
         if (refused == LicensingErrors.LeaseUnknown)
         {
             throw new LicensingException(LicensingErrors.LeaseUnknown, $"Server '{update.ServerId}' holds no lease '{update.LeaseId}' of '{_code}' for client '{update.ClientId}' with count {update.Count}.");
@@ -187,7 +199,7 @@ public sealed partial class ServerGrain(
         }
 
         // A copy of our own from before the client failed over is stale: the leader moved its seat away then.
-        if (found) _leases.Remove(update.LeaseId);
+        _leases.Remove(update.LeaseId);
         while (Room < update.Count)
         {
             // The lease is the client's: without a seat for it yet the answer is "retry", never a refusal.
@@ -251,9 +263,9 @@ public sealed partial class ServerGrain(
     {
         var keep = request.Mode switch
         {
-            TransferMode.Unused => _leases.InUse,
-            TransferMode.Idle => Math.Max(Needed(_leases.InUse, Record.Threshold), _leases.InUse),
-            _ => Math.Max(Math.Max(Record.BaseShare, Needed(_leases.InUse, Record.Threshold)), _leases.InUse),
+            TransferMode.Unused => Bound,
+            TransferMode.Idle => Math.Max(Needed(Bound, Record.Threshold), Bound),
+            _ => Math.Max(Math.Max(Record.BaseShare, Needed(Bound, Record.Threshold)), Bound),
         };
         return Math.Clamp(allocated - keep, 0, Math.Max(0, request.Count));
     }
@@ -326,7 +338,7 @@ public sealed partial class ServerGrain(
     /// <summary>Claim 3: borrow as soon as usage passes the threshold, without making this request wait.</summary>
     private void BorrowEarlyIfAboveThreshold()
     {
-        if (_borrowing is not null || !AboveThreshold(_leases.InUse, Record.Allocated, Record.Threshold)) return;
+        if (_borrowing is not null || !AboveThreshold(Bound, Record.Allocated, Record.Threshold)) return;
         _ = BorrowInBackgroundAsync();
     }
 
@@ -335,7 +347,7 @@ public sealed partial class ServerGrain(
         try
         {
             // Checkouts that came while a borrow was in flight did not start their own: look again after each one.
-            for (var round = 0; round < 4 && AboveThreshold(_leases.InUse, Record.Allocated, Record.Threshold); round++)
+            for (var round = 0; round < 4 && AboveThreshold(Bound, Record.Allocated, Record.Threshold); round++)
             {
                 if (!await BorrowAsync(0, BorrowReason.ClientRequest)) break;
             }
@@ -381,7 +393,7 @@ public sealed partial class ServerGrain(
     /// <summary>Allocations missing for <paramref name="wanted"/> more in use, and to keep usage within the threshold (claim 2).</summary>
     private int Shortfall(int wanted)
     {
-        var inUse = _leases.InUse + wanted;
+        var inUse = Bound + wanted;
         return Math.Max(Math.Max(inUse - Record.Allocated, Needed(inUse, Record.Threshold) - Record.Allocated), 0);
     }
 
@@ -420,10 +432,11 @@ public sealed partial class ServerGrain(
     /// Tells the leader of fail-over adoptions, borrowing what they need beyond this server's room in the same call.
     /// The leader always hears of an adoption, so the origin server never counts the lease again, even when we have room.
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, string>?> ReportAdoptionsAsync(IReadOnlyList<AdoptedLease> adoptions, int count)
+    private async Task<IReadOnlyDictionary<string, string>?> ReportAdoptionsAsync(IReadOnlyList<AdoptedLease> adoptions)
     {
-        // What the adopted leases need beyond our room, and (claim 2) what keeps usage within the threshold after them.
-        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Shortfall(count), BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
+        // What the adoptions in flight (bound, among them these) need beyond our room, and (claim 2) what keeps usage
+        // within the threshold after them.
+        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Shortfall(0), BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
         _adoptionCalls++;
         _usage.Borrowed(_code, _serverId, BorrowReason.FailoverUpdate, grant.Sources);
         Apply(grant.Sync, rejoining: false);
@@ -600,6 +613,8 @@ public sealed partial class ServerGrain(
     private async Task WriteAsync()
     {
         using var timed = LicensingTelemetry.StorageWrite(_code, _serverId);
+        if (_leases.InUse > Record.Allocated) LogCommitOverAllocated(_serverId, _code, _leases.InUse, Record.Allocated, Record.AppliedVersion);
+        else LogCommitting(_serverId, _code, Record.Allocated, _leases.InUse, Record.AppliedVersion);
         await _journal.AppendAsync(Record, _leases);
         if (_journal.ShouldCompact || (_compactAll && _journal.Sequence > _journal.Snapshot)) await _journal.CompactAsync(_leases);
     }
@@ -666,6 +681,12 @@ public sealed partial class ServerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{ServerId} dropped lease {LeaseId} of {Code}: the leader does not back it")]
     private partial void LogDroppedUnbacked(string serverId, string leaseId, string code);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{ServerId} commits {Code}: {Allocated} allocated, {InUse} in use, version {Version}")]
+    private partial void LogCommitting(string serverId, string code, int allocated, int inUse, long version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{ServerId} commits {Code} with {InUse} in use of {Allocated} allocated (version {Version})")]
+    private partial void LogCommitOverAllocated(string serverId, string code, int inUse, int allocated, long version);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{ServerId} failed to commit {Code}; the grain restarts from storage")]
     private partial void LogCommitFailed(Exception e, string serverId, string code);

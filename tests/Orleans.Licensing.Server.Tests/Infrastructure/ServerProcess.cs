@@ -40,6 +40,9 @@ public sealed class ServerProcess : IAsyncDisposable
             ["DOTNET_gcServer"] = "0",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans.Licensing"] = "Information",
+            // UTC wall clock on every line: a fault report lines the servers' logs up with the clients' ledger.
+            ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging__Console__UseUtcTimestamp"] = "true",
         };
         if (trustTestKeys)
         {

@@ -60,7 +60,7 @@ public sealed class FaultRun : IAsyncDisposable
         var run = new FaultRun(pool, output, load, name);
         await run.Servers.AllServingAsync(ServingTimeout);   // a previous scenario may have left a server restarting
         var added = await run.Admin.AddLicenseAsync(TestSecurity.License(run.Code, load.Seats, "CAD"));
-        run.Note($"license code {run.Code}: {Describe(added)}");
+        run.Note($"license code {run.Code}: {Describe(added)} (ledger clock {run.Ledger.Now.TotalSeconds:0.00}s = {DateTime.UtcNow:HH:mm:ss.fff} UTC)");
         var urls = pool.Servers.ToDictionary(s => s.Url.Authority, s => s.ServerId);
         for (var i = 0; i < load.Clients; i++)
         {
