@@ -436,15 +436,21 @@ public sealed partial class ServerGrain(
     {
         // What the adoptions in flight (bound, among them these) need beyond our room, and (claim 2) what keeps usage
         // within the threshold after them.
-        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Shortfall(0), BorrowReason.FailoverUpdate, _leases.InUse, adoptions));
+        var grant = await CallLeaderAsync(new BorrowRequest(Guid.NewGuid(), _serverId, Shortfall(0), BorrowReason.FailoverUpdate, _leases.InUse, adoptions),
+            until: adoptions.Max(a => a.ExpiresAt));
         _adoptionCalls++;
         _usage.Borrowed(_code, _serverId, BorrowReason.FailoverUpdate, grant.Sources);
         Apply(grant.Sync, rejoining: false);
         return grant.Refused;
     }
 
-    /// <summary>Calls the leader, retrying with the same operation id while it moves to another silo.</summary>
-    private async Task<BorrowGrant> CallLeaderAsync(BorrowRequest request)
+    /// <summary>
+    /// Calls the leader, retrying with the same operation id while it moves to another silo: a few times, or, for a
+    /// report of adoptions, until <paramref name="until"/>. The leader may have recorded those adoptions and moved their
+    /// seats here before its answer was lost (its silo died), and a retry answers what it did; giving up sooner would
+    /// unbind seats that a client's lease still needs, and a later retry of the client finds them taken.
+    /// </summary>
+    private async Task<BorrowGrant> CallLeaderAsync(BorrowRequest request, DateTimeOffset? until = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -452,12 +458,16 @@ public sealed partial class ServerGrain(
             {
                 return await Leader.Borrow(request);
             }
-            catch (Exception e) when (attempt < LeaderAttempts && e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+            catch (Exception e) when (until is { } deadline
+                ? DateTimeOffset.UtcNow < deadline && (IsTransient(e) || e is LicensingException { Error: LicensingErrors.Unavailable })
+                : attempt < LeaderAttempts && IsTransient(e))
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * Math.Min(attempt, 5)));
             }
         }
     }
+
+    private static bool IsTransient(Exception e) => e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException;
 
     /// <summary>Applies a distribution criteria sync. Returns whether the record or the leases changed.</summary>
     private bool Apply(DistributionSync sync, bool rejoining)
