@@ -95,7 +95,7 @@ public sealed partial class LicenseLease : IAsyncDisposable
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, _client.Time, stop);
                 var before = Current;
                 var sent = _client.Time.GetTimestamp();
-                var (renewed, server) = await _client.RenewAsync(before, Server, stop);
+                var (renewed, server) = await _client.RenewAsync(before, Server, () => TimeToLive, stop);
                 var failedOver = renewed.ServerId != before.ServerId;
                 lock (_gate)
                 {

@@ -118,13 +118,17 @@ public sealed partial class LicensingClient(
     public Task CheckinAsync(string code, string leaseId, string? serverId = null, string? clientId = null, CancellationToken cancellationToken = default) =>
         CheckinOnAnyAsync(code, leaseId, serverId, clientId ?? Options.ClientId, first: null, cancellationToken);
 
-    /// <summary>Renews at <paramref name="home"/>, or in fail-over mode at the next server that answers.</summary>
-    internal Task<(LeaseInfo Lease, Uri Server)> RenewAsync(LeaseInfo lease, Uri home, CancellationToken cancellationToken)
+    /// <summary>
+    /// Renews at <paramref name="home"/>, or in fail-over mode at the next server that answers. <paramref name="timeToLive"/>
+    /// (the lease's life left) is shared among the servers still to try: a hung server then cannot use up the time the
+    /// last one needed, whatever the attempt timeout.
+    /// </summary>
+    internal Task<(LeaseInfo Lease, Uri Server)> RenewAsync(LeaseInfo lease, Uri home, Func<TimeSpan> timeToLive, CancellationToken cancellationToken)
     {
         var body = new HeartbeatBody(lease.ClientId, lease.Count, lease.ServerId);
         return OnAnyServerAsync(
             (api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Put, $"{LeasesPath(lease.Code)}/{Uri.EscapeDataString(lease.LeaseId)}", body, ct),
-            home, idempotent: true, cancellationToken);
+            home, idempotent: true, cancellationToken, timeToLive);
     }
 
     internal Task<(bool, Uri)> CheckinAtAsync(LeaseInfo lease, Uri home, CancellationToken cancellationToken) =>
@@ -166,16 +170,22 @@ public sealed partial class LicensingClient(
     /// the server, so that it is never applied twice.
     /// </summary>
     private async Task<(T Result, Uri Server)> OnAnyServerAsync<T>(
-        Func<LicensingHttpApi, Uri, CancellationToken, Task<T>> call, Uri? first, bool idempotent, CancellationToken cancellationToken)
+        Func<LicensingHttpApi, Uri, CancellationToken, Task<T>> call, Uri? first, bool idempotent, CancellationToken cancellationToken,
+        Func<TimeSpan>? timeLeft = null)
     {
         var api = new LicensingHttpApi(httpClients.CreateClient(HttpClientName), Options.ApiKey);
         var order = first is null ? Options.Servers : [first, .. Options.Servers.Where(s => s != first)];
+        var perServer = Options.AttemptTimeout * (Options.RetriesPerServer + 1);
         Exception? last = null;
-        foreach (var server in order)
+        for (var i = 0; i < order.Count; i++)
         {
+            var server = order[i];
+            var budget = timeLeft is null ? perServer : timeLeft() / (order.Count - i);
+            using var attempt = budget < perServer ? new CancellationTokenSource(Max(budget, MinAttempt), Time) : null;
+            using var linked = attempt is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attempt.Token);
             try
             {
-                return (await call(api, server, cancellationToken), server);
+                return (await call(api, server, linked?.Token ?? cancellationToken), server);
             }
             catch (Exception e) when (IsTransient(e, idempotent, cancellationToken))
             {
@@ -186,6 +196,11 @@ public sealed partial class LicensingClient(
 
         throw new LicensingUnavailableException($"No license server answered ({string.Join(", ", order)}): {last?.Message}", last);
     }
+
+    /// <summary>The shortest attempt a shared-out lifetime gives a server: below it no server could answer.</summary>
+    private static readonly TimeSpan MinAttempt = TimeSpan.FromMilliseconds(250);
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static bool IsTransient(Exception e, bool idempotent, CancellationToken cancellationToken) => e switch
     {
