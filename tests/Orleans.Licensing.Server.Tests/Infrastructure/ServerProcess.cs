@@ -16,6 +16,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private readonly Dictionary<string, string> _environment;
     private Process? _process;
+    private readonly List<Process> _exited = [];
 
     private readonly string _app;
     private readonly string _readyPath;
@@ -106,7 +107,9 @@ public sealed class ServerProcess : IAsyncDisposable
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process?.Dispose();   // the previous run of this server, if any, has exited
+        // The previous run of this server, if any, has exited. It is disposed only with this object: a supervisor
+        // polling HasExited on another thread may still hold it, and a disposed Process throws there.
+        if (_process is not null) _exited.Add(_process);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -169,6 +172,8 @@ public sealed class ServerProcess : IAsyncDisposable
         await KillAsync();
         _process?.Dispose();
         _process = null;
+        foreach (var exited in _exited) exited.Dispose();
+        _exited.Clear();
     }
 
     private void Append(string? line)
