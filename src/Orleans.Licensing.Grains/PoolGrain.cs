@@ -55,14 +55,7 @@ public sealed partial class PoolGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _live = state.State;
-        _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
-        _committedVersion = S.Version;
-        if (logger.IsEnabled(LogLevel.Debug))
-        {
-            LogCommitted(Code, S.Version, S.FreePool, string.Join("; ", S.Servers.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s =>
-                $"{s.Key} {(s.Value.Down ? "down" : "up")} {s.Value.Allocated} held {s.Value.HeldCount(DateTimeOffset.UtcNow)}")));
-        }
-
+        RememberCommitted();
         if (S.License is null) return;
 
         // A new leader: servers may have died with the old one, and the old one may have died between writing a
@@ -759,6 +752,14 @@ public sealed partial class PoolGrain(
             _writing = false;
         }
 
+        RememberCommitted();
+        _committedInTurn = true;
+        await SendSyncAsync();
+    }
+
+    /// <summary>What storage holds now (just read or written): a rejoin is never told more than this.</summary>
+    private void RememberCommitted()
+    {
         _committed = S.Servers.ToDictionary(s => s.Key, s => s.Value.Allocated);
         _committedVersion = S.Version;
         if (logger.IsEnabled(LogLevel.Debug))
@@ -766,9 +767,6 @@ public sealed partial class PoolGrain(
             LogCommitted(Code, S.Version, S.FreePool, string.Join("; ", S.Servers.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s =>
                 $"{s.Key} {(s.Value.Down ? "down" : "up")} {s.Value.Allocated} held {s.Value.HeldCount(DateTimeOffset.UtcNow)}")));
         }
-
-        _committedInTurn = true;
-        await SendSyncAsync();
     }
 
     /// <summary>
