@@ -12,32 +12,32 @@ namespace Orleans.Licensing.Server.Api;
 /// </remarks>
 public static class Validate
 {
-    public const int MaxCount = 100_000_000;
+    public const int MaxCount = Limits.MaxSeats;
 
     public static string Code(string? code)
     {
-        if (string.IsNullOrWhiteSpace(code) || code.Length > 200 || !IsSegment(code))
+        if (string.IsNullOrWhiteSpace(code) || code.Length > Limits.MaxCodeLength || !IsSegment(code))
             throw Problems.Invalid("A license code must be 1 to 200 characters with no '/', '\\', '%', control or invisible characters.");
         return code;
     }
 
     public static string LeaseId(string? leaseId)
     {
-        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > 128 || !leaseId.All(IsUnreserved) || leaseId.All(c => c == '.'))
+        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > Limits.MaxLeaseIdLength || !leaseId.All(IsUnreserved) || leaseId.All(c => c == '.'))
             throw Problems.Invalid("A lease id of 1 to 128 letters, digits, '-', '_', '.' or '~' is required.");
         return leaseId;
     }
 
     public static string ClientId(string? clientId)
     {
-        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > 256 || !IsVisibleText(clientId))
+        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > Limits.MaxClientIdLength || !IsVisibleText(clientId))
             throw Problems.Invalid("A client id of 1 to 256 characters, without control or invisible characters, is required.");
         return clientId;
     }
 
     public static string ServerId(string? serverId)
     {
-        if (string.IsNullOrWhiteSpace(serverId) || serverId.Length > 200 || !IsSegment(serverId))
+        if (string.IsNullOrWhiteSpace(serverId) || serverId.Length > Limits.MaxServerIdLength || !IsSegment(serverId))
             throw Problems.Invalid("A server id of 1 to 200 characters with no '/', '\\', '%', control or invisible characters is required.");
         return serverId;
     }

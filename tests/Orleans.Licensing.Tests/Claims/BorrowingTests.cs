@@ -71,15 +71,15 @@ public sealed class BorrowingTests(PoolFixture fixture)
     [Trait("Claim", "17")]
     public void The_threshold_test_is_in_use_over_allocated_strictly_greater_than_the_threshold()
     {
-        Assert.False(ServerGrain.AboveThreshold(5, 10, 0.5));
-        Assert.True(ServerGrain.AboveThreshold(6, 10, 0.5));
-        Assert.False(ServerGrain.AboveThreshold(8, 10, 0.8));
-        Assert.True(ServerGrain.AboveThreshold(9, 10, 0.8));
-        Assert.True(ServerGrain.AboveThreshold(1, 0, 0.8));
-        Assert.False(ServerGrain.AboveThreshold(0, 0, 0.8));
-        Assert.Equal(12, ServerGrain.Needed(6, 0.5));
-        Assert.Equal(10, ServerGrain.Needed(8, 0.8));
-        Assert.Equal(0, ServerGrain.Needed(0, 0.8));
+        Assert.False(SeatMath.AboveThreshold(5, 10, 0.5));
+        Assert.True(SeatMath.AboveThreshold(6, 10, 0.5));
+        Assert.False(SeatMath.AboveThreshold(8, 10, 0.8));
+        Assert.True(SeatMath.AboveThreshold(9, 10, 0.8));
+        Assert.True(SeatMath.AboveThreshold(1, 0, 0.8));
+        Assert.False(SeatMath.AboveThreshold(0, 0, 0.8));
+        Assert.Equal(12, SeatMath.Needed(6, 0.5));
+        Assert.Equal(10, SeatMath.Needed(8, 0.8));
+        Assert.Equal(0, SeatMath.Needed(0, 0.8));
     }
 
     [Fact]

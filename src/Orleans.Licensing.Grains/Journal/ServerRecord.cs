@@ -25,35 +25,10 @@ public sealed record ServerRecord
 
     /// <summary>The storage ETag of every journal slot when this snapshot was taken: the next write of a slot needs it.</summary>
     [Id(9)] public IReadOnlyList<string?> JournalETags { get; init; } = [];
-}
 
-/// <summary>
-/// One commit of a server grain: the leases it put and removed, and its record when that changed. Each entry is one
-/// small write; replaying entries in order over the snapshot gives the state.
-/// </summary>
-[GenerateSerializer, Alias("Orleans.Licensing.JournalEntry")]
-public sealed class JournalEntry
-{
-    [Id(0)] public long Sequence { get; set; }
-    [Id(1)] public List<LeaseRecord> Put { get; set; } = [];
-    [Id(2)] public List<string> Removed { get; set; } = [];
-    [Id(3)] public ServerRecord? Record { get; set; }
-
-    /// <summary>Written by the leader, not the server: the server's next append fails, so it acknowledges nothing more.</summary>
-    [Id(4)] public bool Fence { get; set; }
-}
-
-/// <summary>A lease as stored: the compact form of <see cref="Lease"/>.</summary>
-[GenerateSerializer, Immutable, Alias("Orleans.Licensing.LeaseRecord")]
-public sealed record LeaseRecord(
-    [property: Id(0)] string LeaseId,
-    [property: Id(1)] string ClientId,
-    [property: Id(2)] int Count,
-    [property: Id(3)] DateTimeOffset ExpiresAt);
-
-/// <summary>One storage record of a server's leases.</summary>
-[GenerateSerializer, Alias("Orleans.Licensing.LeasePage")]
-public sealed class LeasePage
-{
-    [Id(0)] public Dictionary<string, LeaseRecord> Leases { get; set; } = [];
+    /// <summary>
+    /// Leases that moved from here to an adopter, until they would expire: a client whose fail-over answer was lost
+    /// comes home with one, and the leader (not a 404 from here) decides where it lives. Durable, so a reload keeps it.
+    /// </summary>
+    [Id(10)] public IReadOnlyDictionary<string, DateTimeOffset> MovedAway { get; init; } = new Dictionary<string, DateTimeOffset>();
 }

@@ -16,6 +16,11 @@ namespace Orleans.Licensing;
 /// next write: two activations can never both append entry n. Snapshots hold only journaled changes, and replaying
 /// an entry over a page that already has it changes nothing, so a snapshot cut short by a crash is harmless.
 /// </para>
+/// <para>
+/// A fence (<see cref="JournalFence"/>) that is the last entry is replaced in place by the next entry, whoever writes
+/// it: the leader's next fence or the server's first commit after it reloaded. Repeated fences of a server that is
+/// down therefore never fill the ring, and a server that loaded before a fence still fails its next write.
+/// </para>
 /// </summary>
 internal sealed class ServerJournal
 {
@@ -26,6 +31,7 @@ internal sealed class ServerJournal
     private readonly GrainState<ServerRecord> _stored;
     private readonly string?[] _etags;
     private ServerRecord _journaled;
+    private bool _trailingFence;
 
     private ServerJournal(IGrainStorage storage, GrainId grainId, GrainState<ServerRecord> stored, ServerRecord snapshot)
     {
@@ -44,8 +50,14 @@ internal sealed class ServerJournal
     /// <summary>The last entry the stored snapshot covers.</summary>
     public long Snapshot { get; private set; }
 
+    /// <summary>The record as of <see cref="Sequence"/>.</summary>
+    public ServerRecord Record => _journaled;
+
     /// <summary>Whether anything of this server was ever stored.</summary>
     public bool Exists => _stored.RecordExists || Sequence > 0;
+
+    /// <summary>Whether the last entry is a fence (the next entry replaces it).</summary>
+    public bool EndsWithFence => _trailingFence;
 
     /// <summary>Whether the snapshot should catch up now: half the ring is used, or no record was ever written.</summary>
     public bool ShouldCompact => Sequence > Snapshot && (Sequence - Snapshot >= _etags.Length / 2 || !_stored.RecordExists);
@@ -64,47 +76,37 @@ internal sealed class ServerJournal
 
         var leases = await LeaseBook.LoadAsync(storage, grainId, snapshot.LeasePages);
         var journal = new ServerJournal(storage, grainId, stored, snapshot);
-        var record = snapshot;
-        for (var next = snapshot.Sequence + 1; ; next++)
+        if (!await journal.ReplayAsync(leases))
         {
-            var slot = new GrainState<JournalEntry>(new JournalEntry());
-            await storage.ReadStateAsync(SlotName(next, snapshot.JournalSlots), grainId, slot);
-            journal._etags[next % snapshot.JournalSlots] = slot.ETag;
-            if (slot.State is not { } entry || entry.Sequence != next) break;
-
-            foreach (var lease in entry.Put) leases.Put(lease);
-            foreach (var id in entry.Removed) leases.Remove(id);
-            if (entry.Record is { } changed) record = journal.Own(changed);
-            journal.Sequence = next;
-            journal._journaled = record;
+            throw new InconsistentStateException($"The journal of {grainId} moved on by a whole ring while it was read; read it again.");
         }
 
-        leases.AcceptChanges();
-        return (record, leases, journal);
+        return (journal.Record, leases, journal);
     }
 
     /// <summary>
-    /// The leader's fence (invariant 5): appends an entry of its own to a server's journal, conditional on the ETag of
-    /// the slot the server writes next, and returns the leases as of that entry. Every acknowledgement of the server
-    /// follows an append, and its next append now fails, so what this returns is everything it ever acknowledged and
-    /// it acknowledges nothing more until it reloads (and rejoins through the leader).
+    /// Replays the entries written since the last one read (a trailing fence is read again: it may have been replaced).
+    /// False when the ring moved on by a whole turn meanwhile: the caller loads the snapshot again.
     /// </summary>
-    public static async Task<(ServerRecord Record, LeaseBook Leases, bool Existed)> FenceAsync(IGrainStorage storage, GrainId grainId, LicensingOptions options)
+    public async Task<bool> ReplayAsync(LeaseBook leases)
     {
-        for (var attempt = 1; ; attempt++)
+        for (var next = _trailingFence ? Sequence : Sequence + 1; ; next++)
         {
-            var (record, leases, journal) = await LoadAsync(storage, grainId, options);
-            try
-            {
-                var existed = journal.Exists;
-                await journal.WriteEntryAsync(new JournalEntry { Fence = true });
-                return (record, leases, existed);
-            }
-            catch (InconsistentStateException) when (attempt < 8)
-            {
-                // The server appended meanwhile: read that too, and fence the slot after it.
-            }
+            var slot = new GrainState<JournalEntry>(new JournalEntry());
+            await _storage.ReadStateAsync(SlotName(next, _etags.Length), _grainId, slot);
+            _etags[next % _etags.Length] = slot.ETag;
+            if (slot.State is not { } entry || entry.Sequence < next) break;
+            if (entry.Sequence > next) return false;
+
+            foreach (var lease in entry.Put) leases.Put(lease);
+            foreach (var id in entry.Removed) leases.Remove(id);
+            if (entry.Record is { } changed) _journaled = Own(changed);
+            Sequence = next;
+            _trailingFence = entry.Fence;
         }
+
+        leases.AcceptChanges();
+        return true;
     }
 
     /// <summary>Appends what changed since the last entry. Returns false when nothing changed.</summary>
@@ -119,9 +121,13 @@ internal sealed class ServerJournal
         return true;
     }
 
-    private async Task WriteEntryAsync(JournalEntry entry)
+    /// <summary>
+    /// Writes the next entry, conditional on the ETag last seen for its slot; a trailing fence is replaced in place
+    /// (same sequence, same slot), so whoever read the journal before the fence's last write fails here.
+    /// </summary>
+    public async Task WriteEntryAsync(JournalEntry entry)
     {
-        var next = Sequence + 1;
+        var next = _trailingFence ? Sequence : Sequence + 1;
         if (next - Snapshot >= _etags.Length)
         {
             throw new InvalidOperationException($"Journal entry {next} would overwrite entry {next - _etags.Length}, which the snapshot ({Snapshot}) does not cover.");
@@ -133,6 +139,7 @@ internal sealed class ServerJournal
         await _storage.WriteStateAsync(SlotName(next, _etags.Length), _grainId, state);
         _etags[slot] = state.ETag;
         Sequence = next;
+        _trailingFence = entry.Fence;
     }
 
     /// <summary>Brings the snapshot up to the last entry: the dirty lease pages, then the record.</summary>
@@ -143,6 +150,9 @@ internal sealed class ServerJournal
         _stored.State = _journaled with { Sequence = upTo, JournalETags = [.. _etags] };
         await _storage.WriteStateAsync(RecordName, _grainId, _stored);
         Snapshot = upTo;
+
+        // A fence the snapshot covers is not replayed any more, so the next entry must not replace it.
+        _trailingFence = false;
     }
 
     /// <summary>A record from an entry, with this journal's bookkeeping (entries carry what was current when written).</summary>

@@ -1,0 +1,9 @@
+namespace Orleans.Licensing;
+
+/// <summary>A lease as stored: the compact form of <see cref="Lease"/>.</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.LeaseRecord")]
+public sealed record LeaseRecord(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] int Count,
+    [property: Id(3)] DateTimeOffset ExpiresAt);
