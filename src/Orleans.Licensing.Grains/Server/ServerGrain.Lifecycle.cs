@@ -253,6 +253,8 @@ public sealed partial class ServerGrain
         }
         catch (Exception e)
         {
+            // What is in memory may now differ from storage (a stale activation, or a failed write): start over from storage.
+            DeactivateOnIdle();
             StorageFailure.Throw(e);
         }
     }
@@ -275,9 +277,8 @@ public sealed partial class ServerGrain
         }
         catch (Exception e)
         {
-            // What is in memory may now differ from storage (a stale activation, or a failed write): start over from storage.
+            // Set here, before any later write of the group commit runs (the caller deactivates the grain).
             _broken ??= e;
-            DeactivateOnIdle();
             throw;
         }
     }

@@ -58,4 +58,41 @@ public sealed class StoreFailureTests(FailingStoreFixture fixture)
         var (_, views) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(3, views.Sum(v => v.InUse));
     }
+
+    [Fact]
+    [Trait("Category", "Fault")]
+    public async Task A_checkout_retried_while_the_write_that_carries_it_fails_is_not_granted_from_memory()
+    {
+        var code = PoolCluster.NewCode();
+        var serverId = _pool.ServerIds[0];
+        await _pool.AddCodeAsync(code, 5, serverId);
+        var server = _pool.Server(serverId, code);
+        var grain = server.GetGrainId();
+        var armed = 1;
+        fixture.Storage.Reset();
+        fixture.Storage.FailDelay = TimeSpan.FromMilliseconds(500);
+        fixture.Storage.FailWritesOf = (name, id) => id == grain && name.StartsWith("journal-", StringComparison.Ordinal) && Interlocked.Exchange(ref armed, 0) == 1;
+        try
+        {
+            // The first checkout's write hangs, then fails; the retry (same lease id) arrives while it hangs.
+            var first = server.Checkout(new CheckoutRequest("retried", "client-1", 1));
+            await fixture.Storage.FailingWriteStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            var retry = server.Checkout(new CheckoutRequest("retried", "client-1", 1));
+            var failed = await Assert.ThrowsAsync<LicensingException>(() => first);
+            Assert.Equal(LicensingErrors.Unavailable, failed.Error);
+            var retried = await Record.ExceptionAsync(() => retry);
+            Assert.True(retried is LicensingException { Error: LicensingErrors.Unavailable }, $"the retry was answered {(retried is null ? "with a grant" : retried.Message)}");
+        }
+        finally
+        {
+            fixture.Storage.Reset();
+        }
+
+        // Nothing was acknowledged, and nothing is held: a new retry is granted once, from storage.
+        await WaitAsync.UntilAsync(async () => (await server.Checkout(new CheckoutRequest("retried", "client-1", 1))).Granted, "the retry is granted once the store is back");
+        var storage = _pool.Service<IServiceProvider>(serverId).GetRequiredKeyedService<IGrainStorage>(LicensingOptions.StorageName);
+        var options = _pool.Service<IOptions<LicensingOptions>>(serverId).Value;
+        var (_, stored, _) = await ServerJournal.LoadAsync(storage, grain, options);
+        Assert.Equal(["retried"], stored.All.Select(l => l.LeaseId));
+    }
 }

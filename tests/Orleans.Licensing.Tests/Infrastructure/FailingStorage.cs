@@ -19,8 +19,22 @@ public sealed class FailingStorage(IGrainStorage inner) : IGrainStorage, ILifecy
 
     public int FailedWrites;
 
+    /// <summary>Forgets the delay and the started signal of an earlier test.</summary>
+    public void Reset()
+    {
+        FailDelay = TimeSpan.Zero;
+        FailWritesOf = null;
+        FailingWriteStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
     /// <summary>When set, only the writes it picks fail (by state name and grain), whatever <see cref="FailWrites"/> says.</summary>
     public Func<string, GrainId, bool>? FailWritesOf { get; set; }
+
+    /// <summary>How long a failing write takes before it fails (a store that hangs, then drops the connection).</summary>
+    public TimeSpan FailDelay { get; set; }
+
+    /// <summary>Completes when a failing write has started (and waits out <see cref="FailDelay"/>).</summary>
+    public TaskCompletionSource FailingWriteStarted { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>When set, the reads it picks fail the way a store that went away fails.</summary>
     public Func<string, GrainId, bool>? FailReadsOf { get; set; }
@@ -54,6 +68,8 @@ public sealed class FailingStorage(IGrainStorage inner) : IGrainStorage, ILifecy
     {
         if (!(FailWritesOf?.Invoke(stateName, grainId) ?? _failWrites)) return null;
         Interlocked.Increment(ref FailedWrites);
-        return Task.FromException(new IOException("The license store is unreachable (injected by the test)."));
+        FailingWriteStarted.TrySetResult();
+        var failure = new IOException("The license store is unreachable (injected by the test).");
+        return FailDelay > TimeSpan.Zero ? Task.Delay(FailDelay).ContinueWith(_ => throw failure, TaskScheduler.Default) : Task.FromException(failure);
     }
 }

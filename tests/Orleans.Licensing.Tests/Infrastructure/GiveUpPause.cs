@@ -9,11 +9,16 @@ namespace Orleans.Licensing.Tests.Infrastructure;
 public sealed class GiveUpPause : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Paused = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Arrivals = new(StringComparer.Ordinal);
+
+    /// <summary>Completes when a give-up reaches the paused server (the leader is waiting for it from then on).</summary>
+    public static Task Arrived(string serverId) => Arrivals.GetOrAdd(serverId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     public static void Pause(string serverId) => Paused.TryAdd(serverId, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public static void Resume(string serverId)
     {
+        Arrivals.TryRemove(serverId, out _);
         if (Paused.TryRemove(serverId, out var paused)) paused.TrySetResult();
     }
 
@@ -23,6 +28,7 @@ public sealed class GiveUpPause : IIncomingGrainCallFilter
             && context.TargetId.Key.ToString() is { } key
             && Paused.TryGetValue(ServerGrainKey.Parse(key).ServerId, out var paused))
         {
+            Arrivals.GetOrAdd(ServerGrainKey.Parse(key).ServerId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             await paused.Task;
         }
 

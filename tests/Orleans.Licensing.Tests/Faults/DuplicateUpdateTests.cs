@@ -1,0 +1,60 @@
+namespace Orleans.Licensing.Tests.Faults;
+
+/// <summary>
+/// A client whose fail-over update got no answer in time sends it again to the same server while the first copy still
+/// waits for the leader. The copies are one adoption: both are answered with the lease, none with "unknown".
+/// </summary>
+[Collection(FaultInjectionCollection.Name)]
+public sealed class DuplicateUpdateTests(FaultInjectionFixture fixture)
+{
+    private readonly PoolCluster _pool = fixture.Pool;
+
+    [Fact]
+    [Trait("Claim", "13")]
+    [Trait("Category", "Fault")]
+    public async Task Two_copies_of_one_fail_over_update_queued_behind_a_slow_adoption_both_get_the_lease()
+    {
+        var code = PoolCluster.NewCode();
+        var servers = _pool.ServerIds;
+        var (leader, origin, adopter) = (servers[0], servers[1], servers[2]);
+        await _pool.AddCodeAsync(code, 6, leader, new DistributionCriteria(Even: true, DefaultThreshold: 1.0));
+        Assert.True((await _pool.Server(origin, code).Checkout(new CheckoutRequest("first", "client-first", 1))).Granted);
+        Assert.True((await _pool.Server(origin, code).Checkout(new CheckoutRequest("twice", "client-twice", 1))).Granted);
+
+        // The origin stops answering the leader: the first adoption's report waits for the give-up timeout.
+        GiveUpPause.Pause(origin);
+        try
+        {
+            var server = _pool.Server(adopter, code);
+            var first = server.Update(new LeaseUpdate("first", "client-first", 1, origin));
+            await GiveUpPause.Arrived(origin).WaitAsync(TimeSpan.FromSeconds(30));
+
+            // Both copies arrive while the first report is at the leader: they queue for the same next report.
+            var copies = new[]
+            {
+                server.Update(new LeaseUpdate("twice", "client-twice", 1, origin)),
+                server.Update(new LeaseUpdate("twice", "client-twice", 1, origin)),
+            };
+            Assert.Equal(adopter, (await first).ServerId);
+            var answers = await Task.WhenAll(copies.Select(async c =>
+            {
+                try
+                {
+                    return (await c).ServerId;
+                }
+                catch (LicensingException e)
+                {
+                    return e.Error;
+                }
+            }));
+            Assert.Equal([adopter, adopter], answers);
+        }
+        finally
+        {
+            GiveUpPause.Resume(origin);
+        }
+
+        var (_, views) = await Invariants.CheckAsync(_pool, code);
+        Assert.Equal(["first", "twice"], views.Single(v => v.ServerId == adopter).Leases.Select(l => l.LeaseId));
+    }
+}
