@@ -128,7 +128,7 @@ public sealed class FailoverTests : IAsyncLifetime
 
     private static JsonNode Row(JsonNode license, string serverId) => license.Share(serverId);
 
-    /// <summary>Invariant 1: Σ allocated + free pool = total.</summary>
+    /// <summary>The conservation invariant (docs/safety.md): Σ allocated + free pool = total.</summary>
     private static void AssertTotal(JsonNode license, int total) =>
         Assert.Equal(total, license["servers"]!.AsArray().Sum(s => s!.Int("allocated")) + license.Int("freePool"));
 

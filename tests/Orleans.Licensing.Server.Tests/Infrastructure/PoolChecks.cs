@@ -7,7 +7,7 @@ namespace Orleans.Licensing.Server.Tests.Infrastructure;
 /// <summary>REST reads and invariant checks of a pool, through the SDK's admin calls.</summary>
 public static class PoolChecks
 {
-    /// <summary>Invariant 1: Σ allocated over servers + free pool = total.</summary>
+    /// <summary>The conservation invariant (docs/safety.md): Σ allocated over servers + free pool = total.</summary>
     public static bool TotalHolds(LicenseInfo license) => license.Servers.Sum(s => s.Allocated) + license.FreePool == license.Seats;
 
     public static void AssertTotal(LicenseInfo license) =>
@@ -171,7 +171,7 @@ public sealed class FilledRenewal : IAsyncDisposable
 }
 
 /// <summary>
-/// Polls the license view in the background and records every sample in which invariant 1 does not hold, so that a
+/// Polls the license view in the background and records every sample in which the conservation invariant does not hold, so that a
 /// transient violation between two test steps is caught too.
 /// </summary>
 public sealed class InvariantMonitor : IAsyncDisposable

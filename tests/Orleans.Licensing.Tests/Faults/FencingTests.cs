@@ -3,7 +3,7 @@ using Orleans.Storage;
 namespace Orleans.Licensing.Tests.Faults;
 
 /// <summary>
-/// Invariant 5 and the safety model: a server the leader cannot reach is fenced before its allocations count elsewhere,
+/// The fence invariant (docs/safety.md): a server the leader cannot reach is fenced before its allocations count elsewhere,
 /// and a fenced server acknowledges nothing until it rejoins; a leader turn that fails halfway changes nothing.
 /// </summary>
 [Collection(FaultInjectionCollection.Name)]

@@ -1,6 +1,6 @@
 namespace Orleans.Licensing.Tests.Infrastructure;
 
-/// <summary>The invariants of DESIGN.md, checked against the leader and every functioning server.</summary>
+/// <summary>The invariants of docs/safety.md, checked against the leader and every functioning server.</summary>
 public static class Invariants
 {
     /// <summary>Waits until every functioning server applied the leader's latest distribution, then checks.</summary>
