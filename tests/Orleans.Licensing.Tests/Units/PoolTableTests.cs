@@ -141,9 +141,12 @@ public sealed class PoolTableTests
     {
         var table = Table(4, 0, ("a", 4, true, 2));
         table.RecordAdoption(new AdoptedLease("x", "a", Now, null, "c", 1), "a", "b", Now, TimeSpan.FromSeconds(60));
-        table.Prune(Now.AddSeconds(59));
+        table.Prune(Now.AddSeconds(29));
         Assert.Single(table.ActiveAdoptions());
         Assert.Equal(2, table.Share("a").Held.Count);
+        table.Prune(Now.AddSeconds(31));
+        Assert.Single(table.ActiveAdoptions());
+        Assert.Empty(table.Share("a").Held);
         table.Prune(Now.AddSeconds(61));
         Assert.Empty(table.ActiveAdoptions());
         Assert.Empty(table.Share("a").Held);
