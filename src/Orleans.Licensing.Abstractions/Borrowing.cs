@@ -69,7 +69,7 @@ public sealed record BorrowGrant(
     [property: Id(4)] IReadOnlyDictionary<string, string>? Refused = null);
 
 /// <summary>How much a giving server keeps when the leader asks it to give allocations up.</summary>
-public enum TransferMode
+public enum GiveUpMode
 {
     /// <summary>Give unused allocations: keep only those in use (claims 15, 29, 33).</summary>
     Unused = 0,
@@ -95,18 +95,19 @@ public enum TransferMode
 /// the leader grows the taker only after that. <see cref="Share"/> is the giver's row at <see cref="LeaderVersion"/>;
 /// the change lands in the distribution as version <see cref="NextVersion"/>.
 /// </summary>
+// The alias is the type's earlier name ("transfer"): stored records and silos of the previous version still read it.
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.TransferRequest")]
-public sealed record TransferRequest(
+public sealed record GiveUpRequest(
     [property: Id(0)] Guid OperationId,
     [property: Id(1)] int Count,
-    [property: Id(2)] TransferMode Mode,
+    [property: Id(2)] GiveUpMode Mode,
     [property: Id(3)] long LeaderVersion,
     [property: Id(4)] int Share,
     [property: Id(5)] long NextVersion,
     [property: Id(6)] IReadOnlyList<AdoptedLease>? Leases = null);
 
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.TransferResult")]
-public sealed record TransferResult(
+public sealed record GiveUpResult(
     [property: Id(0)] Guid OperationId,
     [property: Id(1)] int Given,
     [property: Id(2)] int InUse,

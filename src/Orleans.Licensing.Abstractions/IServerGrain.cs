@@ -28,7 +28,7 @@ public interface IServerGrain : IGrainWithStringKey
 
     /// <summary>The leader asks this server to give allocations up; the giver shrinks its record before the taker grows.</summary>
     [Alias("GiveUp")]
-    Task<TransferResult> GiveUp(TransferRequest request);
+    Task<GiveUpResult> GiveUp(GiveUpRequest request);
 
     /// <summary>Distribution criteria sync from the leader.</summary>
     [Alias("ApplySync"), OneWay]

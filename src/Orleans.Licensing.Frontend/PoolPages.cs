@@ -25,14 +25,9 @@ public static class PoolPages
             }
             catch (LicensingException e)
             {
-                var status = e.Error switch
-                {
-                    LicensingErrors.UnknownLicense or LicensingErrors.LeaseUnknown => 404,
-                    LicensingErrors.NoAllocation or LicensingErrors.Conflict => 409,
-                    LicensingErrors.LicenseExpired => 403,
-                    _ => 400,
-                };
-                return Results.Problem(e.Message, statusCode: status, type: $"https://orleans-licensing.dev/problems/{e.Error}");
+                // The REST API's status and problem type for the same refusal.
+                var (status, title) = ErrorStatus.Of(e.Error) ?? (500, "Unexpected error.");
+                return Results.Problem(e.Message, statusCode: status, title: title, type: ErrorStatus.TypeBase + e.Error);
             }
         });
 

@@ -13,7 +13,8 @@ public static class LicensingSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder AddLicensing(this ISiloBuilder builder, Action<LicensingOptions>? configure = null)
     {
-        builder.Services.AddOptions<LicensingOptions>().Configure(o => configure?.Invoke(o));
+        builder.Services.AddOptions<LicensingOptions>().Configure(o => configure?.Invoke(o)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LicensingOptions>, LicensingOptionsValidator>();
         builder.Services.AddPlacementDirector<ServerPlacementStrategy, ServerPlacementDirector>();
         builder.Services.AddHostedService<MembershipWatcher>();
         builder.Services.AddLicensingUsageLog();

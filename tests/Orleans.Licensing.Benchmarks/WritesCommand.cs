@@ -78,7 +78,7 @@ internal static class WritesCommand
         {
             Allocated = 10_000, Threshold = 0.8, BaseShare = 10_000, AppliedVersion = 7, LeasePages = 16, Sequence = 1,
             License = new LicenseCode("bench", "bench", 10_000),
-            RecentTransfers = [.. Enumerable.Range(0, 32).Select(i => new TransferResult(Guid.NewGuid(), i, i))],
+            RecentGiveUps = [.. Enumerable.Range(0, 32).Select(i => new GiveUpResult(Guid.NewGuid(), i, i))],
         };
 
         Console.WriteLine();
@@ -89,7 +89,7 @@ internal static class WritesCommand
         Console.WriteLine($"JSON round trip of a server record: {RoundTrip(() =>
         {
             var copy = json.Deserialize<ServerRecord>(json.Serialize(record))!;
-            return copy with { RecentTransfers = record.RecentTransfers } == record && copy.RecentTransfers.SequenceEqual(record.RecentTransfers);
+            return copy with { RecentGiveUps = record.RecentGiveUps } == record && copy.RecentGiveUps.SequenceEqual(record.RecentGiveUps);
         })}");
         Console.WriteLine($"JSON round trip of a lease page: {RoundTrip(() =>
         {

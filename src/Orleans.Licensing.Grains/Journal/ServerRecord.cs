@@ -15,7 +15,7 @@ public sealed record ServerRecord
     [Id(5)] public int LeasePages { get; init; }
 
     /// <summary>Outcomes of the latest transfers, so that a retried give-up never gives twice.</summary>
-    [Id(6)] public IReadOnlyList<TransferResult> RecentTransfers { get; init; } = [];
+    [Id(6)] public IReadOnlyList<GiveUpResult> RecentGiveUps { get; init; } = [];
 
     /// <summary>The last journal entry this snapshot covers: later entries are replayed on top of it.</summary>
     [Id(7)] public long Sequence { get; init; }

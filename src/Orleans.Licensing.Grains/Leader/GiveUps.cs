@@ -15,15 +15,15 @@ internal sealed partial class GiveUps(IGrainFactory grains, string code, Licensi
     public void Forget(string serverId) => _unresponsive.Remove(serverId);
 
     /// <summary>Asks a live server for up to <paramref name="count"/> allocations; returns how many it gave.</summary>
-    public async Task<int> AskAsync(string serverId, ShareState share, int count, TransferMode mode, long version, Guid operationId)
+    public async Task<int> AskAsync(string serverId, ShareState share, int count, GiveUpMode mode, long version, Guid operationId)
     {
         if (count <= 0) return 0;
-        var result = await TransferAsync(serverId, share, new TransferRequest(operationId, count, mode, version, share.Allocated, version + 1));
+        var result = await SendAsync(serverId, share, new GiveUpRequest(operationId, count, mode, version, share.Allocated, version + 1));
         return result?.Given ?? 0;
     }
 
     /// <summary>A give-up; null when the server did not answer. Applies what it gave to its row.</summary>
-    public async Task<TransferResult?> TransferAsync(string serverId, ShareState share, TransferRequest request)
+    public async Task<GiveUpResult?> SendAsync(string serverId, ShareState share, GiveUpRequest request)
     {
         if (_unresponsive.TryGetValue(serverId, out var until) && until > DateTimeOffset.UtcNow) return null;
         try
@@ -39,7 +39,7 @@ internal sealed partial class GiveUps(IGrainFactory grains, string code, Licensi
         catch (Exception e)
         {
             LogGiveUpFailed(e, code, serverId);
-            if (TransientFailure.Is(e)) _unresponsive[serverId] = DateTimeOffset.UtcNow + 3 * options.GiveUpTimeout;
+            if (TransientFailures.Is(e)) _unresponsive[serverId] = DateTimeOffset.UtcNow + 3 * options.GiveUpTimeout;
             return null;
         }
     }

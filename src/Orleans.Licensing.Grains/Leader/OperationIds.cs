@@ -10,7 +10,7 @@ namespace Orleans.Licensing;
 /// </summary>
 internal static class OperationIds
 {
-    public static Guid GiveUp(Guid borrow, string serverId, TransferMode mode)
+    public static Guid GiveUp(Guid borrow, string serverId, GiveUpMode mode)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes($"{borrow:N}/{serverId}/{mode}"), hash);

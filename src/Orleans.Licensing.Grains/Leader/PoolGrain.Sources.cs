@@ -39,13 +39,13 @@ public sealed partial class PoolGrain
     private async Task<int> TakeFromLeaderServerAsync(int need, BorrowRequest request, List<BorrowSource> sources)
     {
         if (request.ServerId == LeaderServerId || Table.Share(LeaderServerId) is { Down: true } or { Allocated: 0 }) return 0;
-        var given = await _giveUps.AskAsync(LeaderServerId, Table.Share(LeaderServerId), need, TransferMode.Unused, S.Version,
-            OperationIds.GiveUp(request.OperationId, LeaderServerId, TransferMode.Unused));
+        var given = await _giveUps.AskAsync(LeaderServerId, Table.Share(LeaderServerId), need, GiveUpMode.Unused, S.Version,
+            OperationIds.GiveUp(request.OperationId, LeaderServerId, GiveUpMode.Unused));
         if (given > 0) sources.Add(new BorrowSource(SourceKind.LeaderServer, LeaderServerId, given));
         return given;
     }
 
-    private async Task<int> TakeFromLiveServersAsync(int need, BorrowRequest request, List<BorrowSource> sources, TransferMode mode)
+    private async Task<int> TakeFromLiveServersAsync(int need, BorrowRequest request, List<BorrowSource> sources, GiveUpMode mode)
     {
         var taken = 0;
         foreach (var serverId in Table.LiveGivers(request.ServerId, LeaderServerId))
@@ -63,9 +63,9 @@ public sealed partial class PoolGrain
     /// Moves up to <paramref name="count"/> of a server's allocations to the free pool: a down server's unused ones at
     /// once, a live server's only as far as it gives them up. Returns how many moved.
     /// </summary>
-    private async Task<int> ReclaimToFreePoolAsync(string serverId, ShareState share, int count, TransferMode mode, DateTimeOffset now)
+    private async Task<int> ToFreePoolAsync(string serverId, ShareState share, int count, GiveUpMode mode, DateTimeOffset now)
     {
-        if (share.Down) return Table.ReclaimFromDown(share, count, now);
+        if (share.Down) return Table.DownToFreePool(share, count, now);
         var given = await _giveUps.AskAsync(serverId, share, count, mode, S.Version, Guid.NewGuid());
         Table.ToFreePool(given);
         return given;
@@ -77,7 +77,7 @@ public sealed partial class PoolGrain
         var now = DateTimeOffset.UtcNow;
         foreach (var (serverId, excess) in Table.ApplyCriteria(criteria))
         {
-            await ReclaimToFreePoolAsync(serverId, Table.Share(serverId), excess, TransferMode.Unused, now);
+            await ToFreePoolAsync(serverId, Table.Share(serverId), excess, GiveUpMode.Unused, now);
         }
 
         Table.FillToBaseShares(upOnly: false);
@@ -92,7 +92,7 @@ public sealed partial class PoolGrain
         foreach (var (serverId, share) in S.Servers.OrderBy(s => s.Key, StringComparer.Ordinal).ToList())
         {
             var surplus = PoolTable.Surplus(share, now);
-            if (surplus > 0) moved += await ReclaimToFreePoolAsync(serverId, share, surplus, TransferMode.Surplus, now);
+            if (surplus > 0) moved += await ToFreePoolAsync(serverId, share, surplus, GiveUpMode.Surplus, now);
         }
 
         changed |= Table.FillToBaseShares(upOnly: true);
@@ -120,9 +120,9 @@ public sealed partial class PoolGrain
 
             if (!holder.Down)
             {
-                var transfer = new TransferRequest(OperationIds.GiveUp(request.OperationId, claims.HolderId, TransferMode.Leases),
-                    claims.Leases.Sum(l => l.Count), TransferMode.Leases, S.Version, holder.Allocated, S.Version + 1, claims.Leases);
-                if (await _giveUps.TransferAsync(claims.HolderId, holder, transfer) is { } released)
+                var transfer = new GiveUpRequest(OperationIds.GiveUp(request.OperationId, claims.HolderId, GiveUpMode.Leases),
+                    claims.Leases.Sum(l => l.Count), GiveUpMode.Leases, S.Version, holder.Allocated, S.Version + 1, claims.Leases);
+                if (await _giveUps.SendAsync(claims.HolderId, holder, transfer) is { } released)
                 {
                     Table.ToFreePool(released.Given);
                     changed |= released.Given > 0;

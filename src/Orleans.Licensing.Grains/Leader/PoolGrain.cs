@@ -205,7 +205,7 @@ public sealed partial class PoolGrain(
         // The server keeps what backs its leases (held for fail-over once it is gone); the rest is a source at once.
         return await TurnAsync(async () =>
         {
-            var given = await _giveUps.AskAsync(serverId, share, share.Allocated, TransferMode.Unused, S.Version, Guid.NewGuid());
+            var given = await _giveUps.AskAsync(serverId, share, share.Allocated, GiveUpMode.Unused, S.Version, Guid.NewGuid());
             if (given <= 0) return 0;
             Table.ToFreePool(given);
             await CommitAndSyncAsync();

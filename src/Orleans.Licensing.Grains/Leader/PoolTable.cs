@@ -70,7 +70,7 @@ internal sealed class PoolTable(PoolState state, double defaultThreshold)
         .Select(s => s.Key)];
 
     /// <summary>Moves up to <paramref name="count"/> of a down server's unused allocations to the free pool.</summary>
-    public int ReclaimFromDown(ShareState share, int count, DateTimeOffset now)
+    public int DownToFreePool(ShareState share, int count, DateTimeOffset now)
     {
         var given = Math.Min(count, share.DownUnused(now));
         share.Allocated -= given;

@@ -14,5 +14,5 @@ internal static class SourceOrder
     public static IReadOnlyList<SourceKind> For(BorrowReason reason) => reason == BorrowReason.ClientRequest ? ClientRequest : FailoverUpdate;
 
     /// <summary>How much another live server keeps when it gives to this borrow.</summary>
-    public static TransferMode LiveServerMode(BorrowReason reason) => reason == BorrowReason.ClientRequest ? TransferMode.Idle : TransferMode.Unused;
+    public static GiveUpMode LiveServerMode(BorrowReason reason) => reason == BorrowReason.ClientRequest ? GiveUpMode.Idle : GiveUpMode.Unused;
 }

@@ -151,8 +151,8 @@ internal sealed partial class Borrower(IBorrowingServer server, Func<IPoolGrain>
                 return await leader().Borrow(request);
             }
             catch (Exception e) when (until is { } deadline
-                ? DateTimeOffset.UtcNow < deadline && (TransientFailure.Is(e) || e is LicensingException { Error: LicensingErrors.Unavailable })
-                : attempt < LeaderAttempts && TransientFailure.Is(e))
+                ? DateTimeOffset.UtcNow < deadline && (TransientFailures.Is(e) || e is LicensingException { Error: LicensingErrors.Unavailable })
+                : attempt < LeaderAttempts && TransientFailures.Is(e))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * Math.Min(attempt, 5)));
             }

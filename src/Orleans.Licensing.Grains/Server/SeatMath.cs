@@ -26,12 +26,12 @@ internal static class SeatMath
     }
 
     /// <summary>How many of <paramref name="allocated"/> a server gives when the leader asks for <paramref name="count"/> (claim 33).</summary>
-    public static int Givable(TransferMode mode, int allocated, int bound, double threshold, int baseShare, int count)
+    public static int Givable(GiveUpMode mode, int allocated, int bound, double threshold, int baseShare, int count)
     {
         var keep = mode switch
         {
-            TransferMode.Unused => bound,
-            TransferMode.Idle => Math.Max(Needed(bound, threshold), bound),
+            GiveUpMode.Unused => bound,
+            GiveUpMode.Idle => Math.Max(Needed(bound, threshold), bound),
             _ => Math.Max(Math.Max(baseShare, Needed(bound, threshold)), bound),
         };
         return Math.Clamp(allocated - keep, 0, Math.Max(0, count));

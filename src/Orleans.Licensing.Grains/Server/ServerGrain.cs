@@ -20,7 +20,7 @@ public sealed partial class ServerGrain(
     IOptions<LicensingOptions> options,
     ILogger<ServerGrain> logger) : Grain, IServerGrain, IBorrowingServer
 {
-    private const int RecentTransfersKept = 64;
+    private const int RecentGiveUpsKept = 64;
 
     private readonly LicensingOptions _options = options.Value;
     private readonly IUsageRecorder _usage = services.GetService<IUsageRecorder>() ?? NullUsageRecorder.Instance;
@@ -169,17 +169,17 @@ public sealed partial class ServerGrain(
     Task<ServerUsage> IServerGrain.GetUsage() =>
         Task.FromResult(new ServerUsage(_serverId, Record.Allocated, _leases.InUse, _leases.Count, Record.AppliedVersion));
 
-    async Task<TransferResult> IServerGrain.GiveUp(TransferRequest request)
+    async Task<GiveUpResult> IServerGrain.GiveUp(GiveUpRequest request)
     {
         ThrowIfBroken();
-        if (Record.RecentTransfers.FirstOrDefault(t => t.OperationId == request.OperationId) is { } done) return done;
+        if (Record.RecentGiveUps.FirstOrDefault(t => t.OperationId == request.OperationId) is { } done) return done;
 
         var allocated = SyncRule.AllocatedForGiveUp(request, Record.Allocated, Record.AppliedVersion);
         var now = DateTimeOffset.UtcNow;
-        var (given, unknown, moved) = request.Mode == TransferMode.Leases
+        var (given, unknown, moved) = request.Mode == GiveUpMode.Leases
             ? DropMoved(request.Leases ?? [], now)
             : (SeatMath.Givable(request.Mode, allocated, Bound, Record.Threshold, Record.BaseShare, request.Count), [], []);
-        var result = new TransferResult(request.OperationId, given, _leases.InUse, unknown);
+        var result = new GiveUpResult(request.OperationId, given, _leases.InUse, unknown);
 
         // Nothing given changes nothing: no write, and no version the leader may never commit.
         if (given == 0) return result;
@@ -187,7 +187,7 @@ public sealed partial class ServerGrain(
         {
             Allocated = allocated - given,
             AppliedVersion = SyncRule.VersionAfterGiveUp(Record.AppliedVersion, request),
-            RecentTransfers = [.. Record.RecentTransfers.TakeLast(RecentTransfersKept - 1), result],
+            RecentGiveUps = [.. Record.RecentGiveUps.TakeLast(RecentGiveUpsKept - 1), result],
             MovedAway = moved.Count > 0 ? MovedAway.Add(Record.MovedAway, moved, now + _options.LeaseTtl, now) : Record.MovedAway,
         };
 

@@ -26,7 +26,7 @@ internal static class SyncRule
     /// What a give-up starts from: the leader's row when it is at least as new as ours (a raise may not have reached
     /// us yet), else our own record.
     /// </summary>
-    public static int AllocatedForGiveUp(TransferRequest request, int allocated, long appliedVersion) =>
+    public static int AllocatedForGiveUp(GiveUpRequest request, int allocated, long appliedVersion) =>
         request.LeaderVersion >= appliedVersion ? request.Share : allocated;
 
     /// <summary>
@@ -34,5 +34,5 @@ internal static class SyncRule
     /// version (the row before the give-up) is then ignored, and the leader's next commit is taken whether or not the
     /// leader heard the answer; a give-up whose answer came too late is counted by no one and only under-uses.
     /// </summary>
-    public static long VersionAfterGiveUp(long appliedVersion, TransferRequest request) => Math.Max(appliedVersion, request.LeaderVersion);
+    public static long VersionAfterGiveUp(long appliedVersion, GiveUpRequest request) => Math.Max(appliedVersion, request.LeaderVersion);
 }

@@ -5,35 +5,20 @@ namespace Orleans.Licensing.Server.Api;
 /// <summary>RFC 7807 problem details with one stable <c>type</c> URI per error of <see cref="LicensingErrors"/>.</summary>
 public static class Problems
 {
-    public const string TypeBase = "https://orleans-licensing.dev/problems/";
+    public const string TypeBase = ErrorStatus.TypeBase;
     public const string Unavailable = LicensingErrors.Unavailable;
 
     public static IResult From(LicensingException e, HttpContext context) => Create(e.Error, e.Message, context);
 
     public static IResult Create(string error, string detail, HttpContext context)
     {
-        var (status, title) = error switch
+        var (status, title) = ErrorStatus.Of(error) ?? error switch
         {
-            LicensingErrors.InvalidRequest => (StatusCodes.Status400BadRequest, "The request is invalid."),
-            LicensingErrors.UnknownLicense => (StatusCodes.Status404NotFound, "The license code is unknown."),
-            LicensingErrors.LeaseUnknown => (StatusCodes.Status404NotFound, "The lease is expired or unknown."),
-            LicensingErrors.NoAllocation => (StatusCodes.Status409Conflict, "No allocation can be found."),
-            LicensingErrors.Conflict => (StatusCodes.Status409Conflict, "The request conflicts with the current state."),
-            LicensingErrors.LicenseExpired => (StatusCodes.Status403Forbidden, "The license code has expired."),
-            LicensingErrors.BodyTooLarge => (StatusCodes.Status413PayloadTooLarge, "The request body is too large."),
-            LicensingErrors.NotFound => (StatusCodes.Status404NotFound, "There is no such resource."),
-            LicensingErrors.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, "The resource does not support this method."),
-            LicensingErrors.Unauthenticated => (StatusCodes.Status401Unauthorized, "A credential is required."),
-            LicensingErrors.Forbidden => (StatusCodes.Status403Forbidden, "The credential may not do this."),
-            LicensingErrors.ForbiddenClient => (StatusCodes.Status403Forbidden, "The credential does not cover this client."),
-            LicensingErrors.RateLimited => (StatusCodes.Status429TooManyRequests, "Too many requests."),
             GrantErrors.Malformed => (StatusCodes.Status400BadRequest, "The grant is malformed."),
             GrantErrors.Mismatch => (StatusCodes.Status400BadRequest, "The grant does not fit this request."),
             GrantErrors.Signature => (StatusCodes.Status403Forbidden, "The grant's signature does not verify."),
             GrantErrors.UntrustedKey => (StatusCodes.Status403Forbidden, "The grant is signed with a key this server does not trust."),
             GrantErrors.Expired => (StatusCodes.Status403Forbidden, "The grant has expired."),
-            GrantErrors.Replayed => (StatusCodes.Status409Conflict, "The grant was applied before."),
-            Unavailable => (StatusCodes.Status503ServiceUnavailable, "The license server cannot serve this now; try another one."),
             _ => (StatusCodes.Status500InternalServerError, "Unexpected error."),
         };
 

@@ -33,7 +33,7 @@ public sealed class IdempotencyTests(PoolFixture fixture)
         var code = PoolCluster.NewCode();
         var servers = _pool.ServerIds;
         var added = await _pool.AddCodeAsync(code, 10, servers[0], new DistributionCriteria(Shares: new Dictionary<string, int> { [servers[1]] = 6 }));
-        var transfer = new TransferRequest(Guid.NewGuid(), 4, TransferMode.Unused, added.Version, 6, added.Version + 1);
+        var transfer = new GiveUpRequest(Guid.NewGuid(), 4, GiveUpMode.Unused, added.Version, 6, added.Version + 1);
         var first = await _pool.Server(servers[1], code).GiveUp(transfer);
         var retried = await _pool.Server(servers[1], code).GiveUp(transfer);
         Assert.Equal(4, first.Given);

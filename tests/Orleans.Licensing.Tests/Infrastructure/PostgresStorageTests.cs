@@ -107,7 +107,7 @@ public sealed class PostgresStorageTests(PostgresStorageFixture fixture) : IClas
             AppliedVersion = 42,
             License = new LicenseCode("c", "product", 10, new DateTimeOffset(2031, 5, 6, 7, 8, 9, TimeSpan.Zero)),
             LeasePages = 16,
-            RecentTransfers = [new TransferResult(Guid.NewGuid(), 2, 3)],
+            RecentGiveUps = [new GiveUpResult(Guid.NewGuid(), 2, 3)],
             Sequence = 9,
         };
         var server = new GrainState<ServerRecord>(record);
@@ -123,8 +123,9 @@ public sealed class PostgresStorageTests(PostgresStorageFixture fixture) : IClas
         await Storage.ReadStateAsync("server", grainId, readServer);
         Assert.True(readServer.RecordExists);
         Assert.Equal("1", readServer.ETag);
-        Assert.Equal(record with { RecentTransfers = readServer.State!.RecentTransfers }, readServer.State);
-        Assert.Equal(record.RecentTransfers, readServer.State.RecentTransfers);
+        Assert.Equal(record with { RecentGiveUps = readServer.State!.RecentGiveUps, MovedAway = readServer.State.MovedAway }, readServer.State);
+        Assert.Empty(readServer.State.MovedAway);
+        Assert.Equal(record.RecentGiveUps, readServer.State.RecentGiveUps);
 
         var book = await LeaseBook.LoadAsync(Storage, grainId, 16);
         Assert.Equal(["a", "b", "z"], book.All.Select(l => l.LeaseId).Order(StringComparer.Ordinal));

@@ -69,8 +69,8 @@ public sealed class PoolTableTests
     {
         Assert.Equal([SourceKind.FreePool, SourceKind.DownServer, SourceKind.LeaderServer, SourceKind.LiveServer], SourceOrder.For(BorrowReason.ClientRequest));
         Assert.Equal([SourceKind.LeaderServer, SourceKind.FreePool, SourceKind.DownServer, SourceKind.LiveServer], SourceOrder.For(BorrowReason.FailoverUpdate));
-        Assert.Equal(TransferMode.Idle, SourceOrder.LiveServerMode(BorrowReason.ClientRequest));
-        Assert.Equal(TransferMode.Unused, SourceOrder.LiveServerMode(BorrowReason.FailoverUpdate));
+        Assert.Equal(GiveUpMode.Idle, SourceOrder.LiveServerMode(BorrowReason.ClientRequest));
+        Assert.Equal(GiveUpMode.Unused, SourceOrder.LiveServerMode(BorrowReason.FailoverUpdate));
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class PoolTableTests
         table.Share("live").BaseShare = 5;
         Assert.Equal(4, PoolTable.Surplus(table.Share("live"), Now));
         Assert.Equal(4, PoolTable.Surplus(table.Share("down"), Now));
-        Assert.Equal(4, table.ReclaimFromDown(table.Share("down"), 10, Now));
+        Assert.Equal(4, table.DownToFreePool(table.Share("down"), 10, Now));
         Assert.Equal(4, table.State.FreePool);
     }
 
@@ -157,9 +157,9 @@ public sealed class PoolTableTests
     public void A_give_up_id_is_the_same_for_a_retried_borrow_and_differs_by_server_and_mode()
     {
         var borrow = Guid.NewGuid();
-        Assert.Equal(OperationIds.GiveUp(borrow, "a", TransferMode.Leases), OperationIds.GiveUp(borrow, "a", TransferMode.Leases));
-        Assert.NotEqual(OperationIds.GiveUp(borrow, "a", TransferMode.Leases), OperationIds.GiveUp(borrow, "b", TransferMode.Leases));
-        Assert.NotEqual(OperationIds.GiveUp(borrow, "a", TransferMode.Leases), OperationIds.GiveUp(borrow, "a", TransferMode.Unused));
-        Assert.NotEqual(OperationIds.GiveUp(borrow, "a", TransferMode.Leases), OperationIds.GiveUp(Guid.NewGuid(), "a", TransferMode.Leases));
+        Assert.Equal(OperationIds.GiveUp(borrow, "a", GiveUpMode.Leases), OperationIds.GiveUp(borrow, "a", GiveUpMode.Leases));
+        Assert.NotEqual(OperationIds.GiveUp(borrow, "a", GiveUpMode.Leases), OperationIds.GiveUp(borrow, "b", GiveUpMode.Leases));
+        Assert.NotEqual(OperationIds.GiveUp(borrow, "a", GiveUpMode.Leases), OperationIds.GiveUp(borrow, "a", GiveUpMode.Unused));
+        Assert.NotEqual(OperationIds.GiveUp(borrow, "a", GiveUpMode.Leases), OperationIds.GiveUp(Guid.NewGuid(), "a", GiveUpMode.Leases));
     }
 }

@@ -43,12 +43,12 @@ public sealed class SeatMathTests
     [Trait("Claim", "29")]
     [Trait("Claim", "32")]
     [Trait("Claim", "33")]
-    [InlineData(TransferMode.Unused, 10, 4, 0.8, 6, 99, 6)]    // keeps what is bound
-    [InlineData(TransferMode.Unused, 10, 4, 0.8, 6, 2, 2)]     // never more than asked
-    [InlineData(TransferMode.Idle, 10, 4, 0.8, 6, 99, 5)]      // keeps the threshold's need (4 / 0.8 = 5)
-    [InlineData(TransferMode.Surplus, 10, 4, 0.8, 6, 99, 4)]   // keeps the base share too
-    [InlineData(TransferMode.Surplus, 10, 9, 0.8, 6, 99, 0)]   // busy: nothing to give
-    [InlineData(TransferMode.Unused, 3, 5, 0.8, 0, 99, 0)]     // over-bound: never negative
-    public void A_give_up_keeps_what_its_mode_says(TransferMode mode, int allocated, int bound, double threshold, int baseShare, int count, int given) =>
+    [InlineData(GiveUpMode.Unused, 10, 4, 0.8, 6, 99, 6)]    // keeps what is bound
+    [InlineData(GiveUpMode.Unused, 10, 4, 0.8, 6, 2, 2)]     // never more than asked
+    [InlineData(GiveUpMode.Idle, 10, 4, 0.8, 6, 99, 5)]      // keeps the threshold's need (4 / 0.8 = 5)
+    [InlineData(GiveUpMode.Surplus, 10, 4, 0.8, 6, 99, 4)]   // keeps the base share too
+    [InlineData(GiveUpMode.Surplus, 10, 9, 0.8, 6, 99, 0)]   // busy: nothing to give
+    [InlineData(GiveUpMode.Unused, 3, 5, 0.8, 0, 99, 0)]     // over-bound: never negative
+    public void A_give_up_keeps_what_its_mode_says(GiveUpMode mode, int allocated, int bound, double threshold, int baseShare, int count, int given) =>
         Assert.Equal(given, SeatMath.Givable(mode, allocated, bound, threshold, baseShare, count));
 }

@@ -3,7 +3,7 @@ namespace Orleans.Licensing.Tests.Units;
 /// <summary>Which distribution a server takes as its own, and the version a give-up leaves it at.</summary>
 public sealed class SyncRuleTests
 {
-    private static TransferRequest GiveUp(long leaderVersion, int share) => new(Guid.NewGuid(), 2, TransferMode.Idle, leaderVersion, share, leaderVersion + 1);
+    private static GiveUpRequest GiveUp(long leaderVersion, int share) => new(Guid.NewGuid(), 2, GiveUpMode.Idle, leaderVersion, share, leaderVersion + 1);
 
     [Fact]
     [Trait("Claim", "6")]
