@@ -40,7 +40,8 @@ public sealed class ServerProcess : IAsyncDisposable
             ["ASPNETCORE_URLS"] = Url.ToString(),
             ["DOTNET_gcServer"] = "0",
             ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__Orleans.Licensing"] = "Information",
+            // LICENSING_FAULT_LOG_LEVEL=Debug adds every commit of a server and the leader's table (the diagnostics of docs/safety.md).
+            ["Logging__LogLevel__Orleans.Licensing"] = Environment.GetEnvironmentVariable("LICENSING_FAULT_LOG_LEVEL") ?? "Information",
             // UTC wall clock on every line: a fault report lines the servers' logs up with the clients' ledger.
             ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__Console__UseUtcTimestamp"] = "true",
