@@ -124,10 +124,12 @@ public sealed partial class ServerGrain
     private int RemoveExpired()
     {
         var now = DateTimeOffset.UtcNow;
+        foreach (var id in _expired.Where(e => e.Value.ExpiresAt + _options.LeaseTtl <= now).Select(e => e.Key).ToList()) _expired.Remove(id);
         var expired = _leases.All.Where(l => l.ExpiresAt <= now).ToList();
         foreach (var lease in expired)
         {
             _leases.Remove(lease.LeaseId);
+            _expired[lease.LeaseId] = lease;
             _usage.Lease(UsageKinds.Expiry, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
         }
 

@@ -25,6 +25,9 @@ public sealed partial class ServerGrain(
     private readonly LicensingOptions _options = options.Value;
     private readonly IUsageRecorder _usage = services.GetService<IUsageRecorder>() ?? NullUsageRecorder.Instance;
 
+    // Leases that expired here within the last lease TTL, by id: a fail-over claim that arrived in time may reach us late.
+    private readonly Dictionary<string, LeaseRecord> _expired = new(StringComparer.Ordinal);
+
     // Fail-over updates being adopted, by lease id: a copy the client re-sends before its answer joins the first.
     private readonly Dictionary<string, (string ClientId, int Count, Task<Lease> Adoption)> _adopting = new(StringComparer.Ordinal);
 
@@ -197,7 +200,12 @@ public sealed partial class ServerGrain(
         return result;
     }
 
-    /// <summary>Drops the leases whose clients failed over elsewhere, if they are what the clients claim; returns their seats.</summary>
+    /// <summary>
+    /// Drops the leases whose clients failed over elsewhere, if they are what the clients claim; returns their seats. A
+    /// claim is judged as of its arrival at the adopter, not of now: it may have waited behind a slow leader turn, and a
+    /// lease that was live then stays its client's. One that expired here meanwhile gives no seat (its seat was freed
+    /// at expiry), and the adopter borrows one.
+    /// </summary>
     private (int Given, IReadOnlyList<string> Unknown, IReadOnlyList<string> Moved) DropMoved(IReadOnlyList<AdoptedLease> claims, DateTimeOffset now)
     {
         var given = 0;
@@ -205,11 +213,17 @@ public sealed partial class ServerGrain(
         var moved = new List<string>();
         foreach (var claim in claims)
         {
-            if (_leases.TryGet(claim.LeaseId, out var lease) && lease.ClientId == claim.ClientId && lease.Count == claim.Count && lease.ExpiresAt > now)
+            var arrived = claim.ExpiresAt - _options.LeaseTtl;
+            if (_leases.TryGet(claim.LeaseId, out var lease) && Claims(lease, claim, arrived))
             {
                 _leases.Remove(lease.LeaseId);
                 moved.Add(lease.LeaseId);
                 given += lease.Count;
+            }
+            else if (_expired.TryGetValue(claim.LeaseId, out var gone) && Claims(gone, claim, arrived))
+            {
+                _expired.Remove(claim.LeaseId);
+                moved.Add(claim.LeaseId);
             }
             else
             {
@@ -219,6 +233,9 @@ public sealed partial class ServerGrain(
 
         return (given, unknown, moved);
     }
+
+    private static bool Claims(LeaseRecord lease, AdoptedLease claim, DateTimeOffset arrived) =>
+        lease.ClientId == claim.ClientId && lease.Count == claim.Count && lease.ExpiresAt > arrived;
 
     async Task IServerGrain.ApplySync(DistributionSync sync)
     {

@@ -3,9 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Orleans.Licensing.Tests.Infrastructure;
 
 /// <summary>One cluster of three license servers shared by an xunit collection; each test uses fresh license codes.</summary>
-public abstract class ClusterFixture(Action<LicensingOptions> configure) : IAsyncLifetime
+public abstract class ClusterFixture(Action<LicensingOptions> configure, Action<ISiloBuilder>? configureSilo = null) : IAsyncLifetime
 {
-    public PoolCluster Pool { get; } = new(3, configure);
+    public PoolCluster Pool { get; } = new(3, configure, configureSilo);
 
     public Task InitializeAsync() => Pool.StartAsync();
 
@@ -57,10 +57,17 @@ public sealed class ShortLeaseCollection : ICollectionFixture<ShortLeaseFixture>
     public const string Name = "short-leases";
 }
 
-/// <summary>Two-second leases for the randomized schedules, which kill and restart servers of their own cluster.</summary>
-public sealed class RandomizedFixture() : ClusterFixture(ShortLeases(LeaseTtl))
+/// <summary>
+/// Two-second leases for the randomized schedules, which kill and restart servers of their own cluster and make the
+/// leader's writes fail (<see cref="FailingStorage"/>, off unless a schedule arms it).
+/// </summary>
+public sealed class RandomizedFixture() : ClusterFixture(ShortLeases(LeaseTtl), FailingStorage.Decorate)
 {
     public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(2);
+
+    /// <summary>The store of a running server's silo (a restarted silo has a new one).</summary>
+    public FailingStorage StorageOf(string serverId) => (FailingStorage)Pool.Service<IServiceProvider>(serverId)
+        .GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(LicensingOptions.StorageName);
 }
 
 [CollectionDefinition(Name)]
