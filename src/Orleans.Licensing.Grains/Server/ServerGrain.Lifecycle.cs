@@ -125,6 +125,12 @@ public sealed partial class ServerGrain
     {
         var now = DateTimeOffset.UtcNow;
         foreach (var id in _expired.Where(e => e.Value.ExpiresAt + _options.LeaseTtl <= now).Select(e => e.Key).ToList()) _expired.Remove(id);
+        foreach (var (id, reserved) in _reserved.Where(r => r.Value.ExpiresAt <= now).ToList())
+        {
+            _reserved.Remove(id);
+            _adoptions.Settle(reserved);
+        }
+
         var expired = _leases.All.Where(l => l.ExpiresAt <= now).ToList();
         foreach (var lease in expired)
         {

@@ -28,6 +28,9 @@ public sealed partial class ServerGrain(
     // Leases that expired here within the last lease TTL, by id: a fail-over claim that arrived in time may reach us late.
     private readonly Dictionary<string, LeaseRecord> _expired = new(StringComparer.Ordinal);
 
+    // Adoptions the leader recorded that found no seat here yet: their seats stay bound until the lease would expire.
+    private readonly Dictionary<string, AdoptedLease> _reserved = new(StringComparer.Ordinal);
+
     // Fail-over updates being adopted, by lease id: a copy the client re-sends before its answer joins the first.
     private readonly Dictionary<string, (string ClientId, int Count, Task<Lease> Adoption)> _adopting = new(StringComparer.Ordinal);
 
@@ -115,40 +118,50 @@ public sealed partial class ServerGrain(
     private async Task<Lease> AdoptAsync(LeaseUpdate update)
     {
         var adoption = new AdoptedLease(update.LeaseId, update.ServerId, DateTimeOffset.UtcNow + _options.LeaseTtl, null, update.ClientId, update.Count);
+
+        // A seat kept for an earlier try of this lease becomes this try's, in the same step (ReportAsync binds at once).
+        if (_reserved.Remove(update.LeaseId, out var earlier)) _adoptions.Settle(earlier);
         string? refused;
         try
         {
             refused = await _adoptions.ReportAsync(adoption);
         }
-        finally
+        catch
         {
-            // Its seats stay bound until here: no await between this and adding the lease when there is room.
             _adoptions.Settle(adoption);
-        }
-
-        if (refused == LicensingErrors.LeaseUnknown)
-        {
-            throw new LicensingException(LicensingErrors.LeaseUnknown, $"Server '{update.ServerId}' holds no lease '{update.LeaseId}' of '{_code}' for client '{update.ClientId}' with count {update.Count}.");
+            throw;
         }
 
         if (refused is not null)
         {
+            _adoptions.Settle(adoption);
+            if (refused == LicensingErrors.LeaseUnknown)
+            {
+                throw new LicensingException(LicensingErrors.LeaseUnknown, $"Server '{update.ServerId}' holds no lease '{update.LeaseId}' of '{_code}' for client '{update.ClientId}' with count {update.Count}.");
+            }
+
             throw new LicensingException(LicensingErrors.Unavailable, $"Lease '{update.LeaseId}' cannot be adopted yet: its server '{update.ServerId}' neither answers nor can be fenced. Retry.");
         }
 
-        // A copy of our own from before the client failed over is stale: the leader moved its seat away then.
+        // The leader recorded the adoption and moved the lease's seat here: the seats bound for it are the lease's now,
+        // whatever adoptions reported after it bind (they must not take them). A copy of our own from before the client
+        // failed over is stale: the leader moved its seat away then.
         _leases.Remove(update.LeaseId);
-        while (Room < update.Count)
+        while (Room + adoption.Count < update.Count)
         {
-            // The lease is the client's: without a seat for it yet the answer is "retry", never a refusal.
-            if (!await _borrower.BorrowAsync(update.Count, BorrowReason.FailoverUpdate))
+            // The lease is the client's: without a seat for it yet the answer is "retry", never a refusal, and the seats
+            // bound for it stay bound until it would expire, for the client's next try.
+            // (A borrow that found nothing may still have waited for a report whose grant made the room.)
+            if (!await _borrower.BorrowAsync(0, BorrowReason.FailoverUpdate) && Room + adoption.Count < update.Count)
             {
+                _reserved[update.LeaseId] = adoption;
                 throw new LicensingException(LicensingErrors.Unavailable, $"No allocation of '{_code}' is available yet to adopt lease '{update.LeaseId}'. Retry.");
             }
         }
 
         var adopted = new LeaseRecord(update.LeaseId, update.ClientId, update.Count, adoption.ExpiresAt);
         LogAdopted(_serverId, update.LeaseId, update.ServerId, update.Count);
+        _adoptions.Settle(adoption);
         AddLease(adopted);
         await CommitAsync();
         _usage.Lease(UsageKinds.Adoption, _code, _serverId, adopted.LeaseId, adopted.ClientId, adopted.Count, update.ServerId);
