@@ -94,8 +94,15 @@ public sealed partial class ServerGrain(
             throw new LicensingException(LicensingErrors.LeaseUnknown, $"Lease '{update.LeaseId}' expired or was checked in at '{_serverId}'.");
         }
 
-        if (_adopting.TryGetValue(update.LeaseId, out var inFlight) && inFlight.ClientId == update.ClientId && inFlight.Count == update.Count)
+        if (_adopting.TryGetValue(update.LeaseId, out var inFlight))
         {
+            // A copy joins the adoption in flight. A caller naming another client or count must not join it, nor
+            // replace it: the leader checks one claim per lease id, and the real client would lose its lease.
+            if (inFlight.ClientId != update.ClientId || inFlight.Count != update.Count)
+            {
+                throw new LicensingException(LicensingErrors.Conflict, $"Lease '{update.LeaseId}' is being adopted here for another client or count.");
+            }
+
             return await inFlight.Adoption;
         }
 

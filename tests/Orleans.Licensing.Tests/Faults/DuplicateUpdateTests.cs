@@ -57,4 +57,55 @@ public sealed class DuplicateUpdateTests(FaultInjectionFixture fixture)
         var (_, views) = await Invariants.CheckAsync(_pool, code);
         Assert.Equal(["first", "twice"], views.Single(v => v.ServerId == adopter).Leases.Select(l => l.LeaseId));
     }
+
+    [Fact]
+    [Trait("Claim", "13")]
+    [Trait("Category", "Fault")]
+    public async Task A_fail_over_update_naming_another_client_while_the_lease_is_being_adopted_is_a_conflict()
+    {
+        var code = PoolCluster.NewCode();
+        var servers = _pool.ServerIds;
+        var (leader, origin, adopter) = (servers[0], servers[1], servers[2]);
+        await _pool.AddCodeAsync(code, 6, leader, new DistributionCriteria(Even: true, DefaultThreshold: 1.0));
+        Assert.True((await _pool.Server(origin, code).Checkout(new CheckoutRequest("first", "client-first", 1))).Granted);
+        Assert.True((await _pool.Server(origin, code).Checkout(new CheckoutRequest("owned", "client-owner", 1))).Granted);
+
+        GiveUpPause.Pause(origin);
+        Task<Lease> owner;
+        string intruder;
+        try
+        {
+            var server = _pool.Server(adopter, code);
+            var first = server.Update(new LeaseUpdate("first", "client-first", 1, origin));
+            await GiveUpPause.Arrived(origin).WaitAsync(TimeSpan.FromSeconds(30));
+
+            // The owner's update is in flight; a caller naming another client (or count) for the same lease id must not
+            // join it, replace it, or be checked by the leader in its place.
+            owner = server.Update(new LeaseUpdate("owned", "client-owner", 1, origin));
+            intruder = await ErrorOf(server.Update(new LeaseUpdate("owned", "client-intruder", 1, origin)));
+            Assert.Equal(adopter, (await first).ServerId);
+        }
+        finally
+        {
+            GiveUpPause.Resume(origin);
+        }
+
+        Assert.Equal(LicensingErrors.Conflict, intruder);
+        Assert.Equal(adopter, (await owner).ServerId);
+        var (_, views) = await Invariants.CheckAsync(_pool, code);
+        var held = views.Single(v => v.ServerId == adopter).Leases.Single(l => l.LeaseId == "owned");
+        Assert.Equal("client-owner", held.ClientId);
+    }
+
+    private static async Task<string> ErrorOf(Task<Lease> call)
+    {
+        try
+        {
+            return (await call).ServerId;
+        }
+        catch (LicensingException e)
+        {
+            return e.Error;
+        }
+    }
 }
