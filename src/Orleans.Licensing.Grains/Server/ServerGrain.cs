@@ -94,16 +94,21 @@ public sealed partial class ServerGrain(
             throw new LicensingException(LicensingErrors.LeaseUnknown, $"Lease '{update.LeaseId}' expired or was checked in at '{_serverId}'.");
         }
 
-        if (_adopting.TryGetValue(update.LeaseId, out var inFlight))
+        while (_adopting.TryGetValue(update.LeaseId, out var inFlight))
         {
-            // A copy joins the adoption in flight. A caller naming another client or count must not join it, nor
-            // replace it: the leader checks one claim per lease id, and the real client would lose its lease.
-            if (inFlight.ClientId != update.ClientId || inFlight.Count != update.Count)
+            // A copy joins the adoption in flight. A claim naming another client or count waits for it to settle
+            // instead: joining or replacing it would let the leader's one check per lease id answer the wrong caller.
+            if (inFlight.ClientId == update.ClientId && inFlight.Count == update.Count) return await inFlight.Adoption;
+            try
             {
-                throw new LicensingException(LicensingErrors.Conflict, $"Lease '{update.LeaseId}' is being adopted here for another client or count.");
+                await inFlight.Adoption;
+            }
+            catch (Exception)
+            {
+                // The other claim's outcome is its caller's; this claim is judged on its own below.
             }
 
-            return await inFlight.Adoption;
+            if (_leases.TryGet(update.LeaseId, out var adopted)) LicenseRules.EnsureSameHolder(adopted, update.ClientId, update.Count);
         }
 
         var adoption = AdoptAsync(update);
