@@ -39,7 +39,7 @@ public sealed partial class KeysFile(ILogger logger)
         {
             Unreadable.Add(1);
             _failingSince ??= now;
-            if (now - _failingSince.Value <= grace.TotalMilliseconds)
+            if (now - _failingSince.Value < grace.TotalMilliseconds)
             {
                 LogKeysFileUnreadable(e, path, grace);
                 return _last;
