@@ -25,6 +25,7 @@ public static class ErrorStatus
         LicensingErrors.Forbidden => (403, "The credential may not do this."),
         LicensingErrors.ForbiddenClient => (403, "The credential does not cover this client."),
         LicensingErrors.RateLimited => (429, "Too many requests."),
+        LicensingErrors.CredentialSeatCap => (409, "This credential holds all the seats it may hold."),
         LicensingErrors.GrantReplayed => (409, "The grant was applied before."),
         LicensingErrors.Unavailable => (503, "The license server cannot serve this now; try another one."),
         _ => null,

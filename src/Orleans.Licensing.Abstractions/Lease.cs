@@ -14,11 +14,13 @@ public sealed record Lease(
     [property: Id(6)] DateTimeOffset RenewAfter);
 
 /// <summary>A client's request for authorization (a checkout). A retried request with the same lease id is granted once.</summary>
+/// <param name="Cap">The calling credential's seat cap at this server, if it has one.</param>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.CheckoutRequest")]
 public sealed record CheckoutRequest(
     [property: Id(0)] string LeaseId,
     [property: Id(1)] string ClientId,
-    [property: Id(2)] int Count);
+    [property: Id(2)] int Count,
+    [property: Id(3)] SeatCap? Cap = null);
 
 /// <summary>
 /// A client's heartbeat for a lease. <see cref="ServerId"/> is the server the client believes holds it; when a

@@ -19,6 +19,9 @@ public static class LicensingErrors
     public const string ForbiddenClient = "forbidden-client";
     public const string RateLimited = "rate-limited";
 
+    /// <summary>A checkout denied: the seats of the credential's client ids at this server reached its <c>MaxSeats</c>.</summary>
+    public const string CredentialSeatCap = "credential-seat-cap";
+
     /// <summary>A signed grant (its grant id) was applied before: nothing is added twice.</summary>
     public const string GrantReplayed = "grant-replayed";
 

@@ -24,9 +24,11 @@ public sealed record ServerUsage(
 
 /// <summary>The outcome of a checkout: a lease, or the reason none could be granted.</summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.CheckoutResult")]
+/// <param name="DeniedError">The stable error of a denial (<see cref="LicensingErrors"/>); null: no allocation.</param>
 public sealed record CheckoutResult(
     [property: Id(0)] Lease? Lease,
-    [property: Id(1)] string? DeniedReason)
+    [property: Id(1)] string? DeniedReason,
+    [property: Id(2)] string? DeniedError = null)
 {
     public bool Granted => Lease is not null;
 }

@@ -38,7 +38,7 @@ public sealed partial class Cli
             if (r.GetValue(csv))
             {
                 var s = new StringBuilder("code,day,peak_in_use,peak_at,denials,checkouts\n");
-                foreach (var d in result.Days) s.Append(CultureInfo.InvariantCulture, $"{d.Code},{d.Day:yyyy-MM-dd},{d.PeakInUse},{d.PeakAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ},{d.Denials},{d.Checkouts}\n");
+                foreach (var d in result.Days) s.Append(CultureInfo.InvariantCulture, $"{Field(d.Code)},{d.Day:yyyy-MM-dd},{d.PeakInUse},{d.PeakAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ},{d.Denials},{d.Checkouts}\n");
                 output.Write(s.ToString());
                 return;
             }
@@ -68,6 +68,5 @@ public sealed partial class Cli
         return s.ToString();
     }
 
-    private static string Field(string? value) =>
-        value is null ? "" : value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    private static string Field(string? value) => Orleans.Licensing.Grants.CsvCell.Of(value);
 }

@@ -17,7 +17,7 @@ public sealed class SqliteGrainStorage : IGrainStorage
 
     public SqliteGrainStorage(string path, Serializer serializer)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        SqliteFiles.Prepare(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,

@@ -40,6 +40,28 @@ public sealed class ProblemFilterTests
         Assert.Equal(Problems.TypeBase + "unavailable", response.Body.GetProperty("type").GetString());
     }
 
+    /// <summary>Orleans' messages name silo addresses, grain ids and message headers: none of it reaches a client.</summary>
+    [Theory, MemberData(nameof(TransientFailures))]
+    public async Task A_transient_failure_s_detail_is_a_fixed_text_not_the_exception_s(string failure)
+    {
+        const string inside = "Response did not arrive on time for message: Request [S127.0.0.1:11111:123 sys.client]->[S127.0.0.1:11112:456 ServerGrain/second/CAD-1] Orleans.Licensing.IServerGrain.Checkin";
+        var response = await InvokeAsync(failure switch
+        {
+            "InconsistentStateException" => new InconsistentStateException(inside, "etag-1", "etag-2"),
+            "SiloUnavailableException" => new SiloUnavailableException(inside),
+            "OrleansMessageRejectionException" => (Exception)RuntimeHelpers.GetUninitializedObject(typeof(OrleansMessageRejectionException)),
+            "TimeoutException" => new TimeoutException(inside),
+            _ => new LicensingException(LicensingErrors.Unavailable, "The pool's store failed; try again or another server."),
+        });
+
+        var detail = response.Body.GetProperty("detail").GetString()!;
+        Assert.DoesNotContain("S127.0.0.1", detail);
+        Assert.DoesNotContain("ServerGrain", detail);
+        Assert.DoesNotContain("Orleans.", detail);
+        Assert.DoesNotContain("Exception", detail);
+        Assert.False(string.IsNullOrWhiteSpace(detail));
+    }
+
     [Fact]
     public async Task A_refusal_is_not_told_to_retry()
     {

@@ -47,6 +47,7 @@ public sealed partial class ServerGrain(
             return new CheckoutResult(ToLease(existing), null);
         }
 
+        if (OverCap(request) is { } capped) return capped;
         while (Room < request.Count)
         {
             if (!await _borrower.BorrowAsync(request.Count, BorrowReason.ClientRequest))
@@ -64,11 +65,26 @@ public sealed partial class ServerGrain(
             return new CheckoutResult(ToLease(raced), null);
         }
 
+        // Again after the borrow's await: checkouts of the same credential may have been granted meanwhile. From here
+        // to AddLease nothing awaits, so the count and the grant are one step.
+        if (OverCap(request) is { } late) return late;
         var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, DateTimeOffset.UtcNow + _options.LeaseTtl);
         AddLease(lease);
         await CommitAsync();
         _usage.Lease(UsageKinds.Checkout, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
         return new CheckoutResult(ToLease(lease), null);
+    }
+
+    /// <summary>A denial when the request's credential cap has no room for it here (<see cref="SeatCap"/>).</summary>
+    private CheckoutResult? OverCap(CheckoutRequest request)
+    {
+        if (request.Cap is not { } cap) return null;
+        var now = DateTimeOffset.UtcNow;
+        var held = _leases.All.Where(l => l.ExpiresAt > now && cap.Covers(l.ClientId)).Sum(l => l.Count);
+        if (cap.Fits(held, request.Count)) return null;
+        _usage.Denial(_code, _serverId, request.ClientId, request.Count, LicensingErrors.CredentialSeatCap);
+        return new CheckoutResult(null,
+            $"Credential '{cap.CredentialId}' may hold {cap.MaxSeats} seats of '{_code}' at '{_serverId}'; its clients hold {held}.", LicensingErrors.CredentialSeatCap);
     }
 
     async Task<Lease> IServerGrain.Update(LeaseUpdate update)

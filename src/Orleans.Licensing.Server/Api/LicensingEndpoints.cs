@@ -24,10 +24,10 @@ public static class LicensingEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         licenses.MapGet("/", async (PoolGateway pool) => Results.Ok(await pool.GetLicensesAsync()))
-            .WithName("GetLicenses").WithSummary("All license codes with their distribution").RequireAuthorization(LicensingPolicies.Reader).Produces<IReadOnlyList<LicenseResponse>>();
+            .WithName("GetLicenses").WithSummary("All license codes with their distribution").RequireAuthorization(LicensingPolicies.Tables).Produces<IReadOnlyList<LicenseResponse>>();
 
         licenses.MapGet("/{code}", async (string code, PoolGateway pool) => Results.Ok(await pool.GetLicenseAsync(code)))
-            .WithName("GetLicense").WithSummary("Seats, free pool, version, current leader and each server's share").RequireAuthorization(LicensingPolicies.Reader)
+            .WithName("GetLicense").WithSummary("Seats, free pool, version, current leader and each server's share").RequireAuthorization(LicensingPolicies.Tables)
             .Produces<LicenseResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
         licenses.MapPost("/{code}/allocations", async (string code, HttpRequest request, PoolGateway pool) =>
@@ -52,8 +52,8 @@ public static class LicensingEndpoints
             {
                 var body = await JsonBody.ReadAsync<CheckoutBody>(request);
                 user.EnsureCovers(Validate.ClientId(body.ClientId));
-                var (lease, denied) = await pool.CheckoutAsync(code, body);
-                if (lease is null) throw new LicensingException(LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
+                var (lease, denied, error) = await pool.CheckoutAsync(code, body, user.SeatCap());
+                if (lease is null) throw new LicensingException(error ?? LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
                 return Results.Created($"/api/v1/licenses/{Uri.EscapeDataString(code)}/leases/{lease.LeaseId}", LeaseResponse.From(lease, DateTimeOffset.UtcNow));
             })
             .WithName("Checkout").WithSummary("Check out allocations: a lease (claim 1)")
@@ -80,7 +80,7 @@ public static class LicensingEndpoints
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/servers", (IClusterMembershipService membership, ServerSettings settings) => Results.Ok(Servers(membership, settings)))
-            .WithTags("Servers").WithName("GetServers").WithSummary("The pool's license servers and their status").RequireAuthorization(LicensingPolicies.Reader)
+            .WithTags("Servers").WithName("GetServers").WithSummary("The pool's license servers and their status").RequireAuthorization(LicensingPolicies.Tables)
             .Produces<IReadOnlyList<ServerResponse>>();
 
         if (app.ServiceProvider.GetRequiredService<ServerSettings>().DiagnosticsEndpoint) api.MapDiagnostics().RequireAuthorization(LicensingPolicies.Admin);

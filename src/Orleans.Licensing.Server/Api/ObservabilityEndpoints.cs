@@ -116,9 +116,7 @@ public static class ObservabilityEndpoints
         return s.ToString();
     }
 
-    /// <summary>RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.</summary>
-    private static string Field(string? value) =>
-        value is null ? "" : value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    private static string Field(string? value) => Orleans.Licensing.Grants.CsvCell.Of(value);
 
     private static IResult PoolAsset(HttpContext context, string? file)
     {

@@ -66,15 +66,15 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         return await ViewAsync(await EnsureKnownAsync(code));
     }
 
-    public async Task<(Lease? Lease, string? Denied)> CheckoutAsync(string code, CheckoutBody body)
+    /// <param name="cap">The credential's seat cap, counted by this server's grain (<see cref="SeatCap"/>).</param>
+    public async Task<CheckoutResult> CheckoutAsync(string code, CheckoutBody body, SeatCap? cap = null)
     {
         Validate.Code(code);
         var clientId = Validate.ClientId(body.ClientId);
         Validate.Count(body.Count);
         if (body.Count > keys.Options.MaxCheckoutCount) throw Problems.Invalid($"One checkout may ask for at most {keys.Options.MaxCheckoutCount} allocations.");
         var leaseId = body.LeaseId is null ? Guid.NewGuid().ToString("N") : Validate.LeaseId(body.LeaseId);
-        var result = await Here(code).Checkout(new CheckoutRequest(leaseId, clientId, body.Count));
-        return (result.Lease, result.DeniedReason);
+        return await Here(code).Checkout(new CheckoutRequest(leaseId, clientId, body.Count, cap));
     }
 
     /// <summary>A heartbeat; when <see cref="HeartbeatBody.ServerId"/> names another server it is a fail-over update (claims 13-15).</summary>

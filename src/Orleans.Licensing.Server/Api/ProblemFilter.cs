@@ -12,6 +12,11 @@ public sealed partial class ProblemFilter(ILogger<ProblemFilter> logger, IConfig
 {
     public const long DefaultMaxRequestBodyBytes = 65_536;
 
+    /// <summary>The detail of every 503 from an Orleans failure: what the client should do, nothing of the pool's insides.</summary>
+    public const string UnavailableDetail = "The pool could not serve this request now (a license server or the store did not answer in time): retry, or try another server.";
+
+    public const string BadBodyDetail = "The request body ended early or is malformed.";
+
     private readonly long _maxBodyBytes = configuration?.GetValue("Licensing:Security:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes) ?? DefaultMaxRequestBodyBytes;
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -33,13 +38,15 @@ public sealed partial class ProblemFilter(ILogger<ProblemFilter> logger, IConfig
         }
         catch (BadHttpRequestException e)
         {
-            // The body ended early or was malformed on the wire.
-            return Problems.Create(LicensingErrors.InvalidRequest, e.Message, http);
+            // The body ended early or was malformed on the wire. Kestrel's text stays in the log.
+            LogBadRequest(e, http.Request.Path);
+            return Problems.Create(LicensingErrors.InvalidRequest, BadBodyDetail, http);
         }
         catch (Exception e) when (TransientFailures.Is(e))
         {
+            // Orleans' messages name silo addresses, grain ids and message headers: the log has them, the client a fixed text.
             LogUnavailable(e, http.Request.Path);
-            return Problems.Create(Problems.Unavailable, e.Message, http);
+            return Problems.Create(Problems.Unavailable, UnavailableDetail, http);
         }
     }
 
@@ -52,4 +59,7 @@ public sealed partial class ProblemFilter(ILogger<ProblemFilter> logger, IConfig
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: the pool could not be reached")]
     private partial void LogUnavailable(Exception e, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Path}: a malformed request body")]
+    private partial void LogBadRequest(Exception e, string path);
 }

@@ -1,4 +1,5 @@
 using Orleans.Licensing.Grants;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Text;
@@ -31,6 +32,7 @@ public sealed class ApiKeyAuthenticationHandler(
         if (keys.FindApiKey(key, TimeProvider.GetUtcNow()) is not { } entry) return Task.FromResult(AuthenticateResult.Fail("Unknown or expired API key."));
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, entry.Id), new(ClaimTypes.Name, entry.Id), new(ClaimTypes.Role, entry.Role) };
         if (!string.IsNullOrEmpty(entry.ClientId)) claims.Add(new Claim(LicensingPolicies.ClientIdClaim, entry.ClientId));
+        if (entry.MaxSeats is { } max) claims.Add(new Claim(LicensingPolicies.MaxSeatsClaim, max.ToString(CultureInfo.InvariantCulture)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }

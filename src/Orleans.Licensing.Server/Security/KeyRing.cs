@@ -1,20 +1,20 @@
-using System.Text.Json;
 using Orleans.Licensing.Grants;
 
 namespace Orleans.Licensing.Server.Security;
 
 /// <summary>
 /// The API keys and vendor keys this server trusts now: those of configuration (<see cref="SecurityOptions"/>) and of
-/// its keys file, read again when either changes (checked at most once a second), so keys rotate without a restart.
+/// its keys file (<see cref="KeysFile"/>: fails closed), read again when either changes (checked at most once a
+/// second), so keys rotate and are revoked without a restart.
 /// </summary>
 public sealed partial class KeyRing(IConfiguration configuration, ILogger<KeyRing> logger)
 {
     private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
-    private static readonly JsonSerializerOptions FileJson = new(JsonSerializerDefaults.Web) { ReadCommentHandling = JsonCommentHandling.Skip };
     private readonly Lock _lock = new();
     private Snapshot? _current;
     private long _checkedAt;
     private SecurityOptions _fileKeys = new();
+    private readonly KeysFile _file = new(logger);
 
     /// <summary>Set by <see cref="LocalKeys"/> when it generated the keys: used when no keys file is configured.</summary>
     public string? LocalKeysFile { get; set; }
@@ -50,7 +50,7 @@ public sealed partial class KeyRing(IConfiguration configuration, ILogger<KeyRin
         var options = Configured(configuration);
         if ((options.KeysFile ?? LocalKeysFile) is { } file)
         {
-            _fileKeys = ReadFile(file) ?? _fileKeys;
+            _fileKeys = _file.Read(file, options.KeysFileGrace);
             options.ApiKeys.AddRange(_fileKeys.ApiKeys);
             options.VendorKeys.AddRange(_fileKeys.VendorKeys);
         }
@@ -67,25 +67,8 @@ public sealed partial class KeyRing(IConfiguration configuration, ILogger<KeyRin
         _current = snapshot;
     }
 
-    private SecurityOptions? ReadFile(string path)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<SecurityOptions>(File.ReadAllText(path), FileJson) ?? new SecurityOptions();
-        }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-        {
-            // A file being replaced (a Secret update) may be missing or half written for a moment: keep the last keys.
-            LogKeysFileUnreadable(e, path);
-            return null;
-        }
-    }
-
     private sealed record Snapshot(SecurityOptions Options, IReadOnlyDictionary<string, ApiKeyEntry> ApiKeys, IReadOnlyList<TrustedVendorKey> VendorKeys);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trusting {ApiKeys} API keys and {VendorKeys} vendor keys")]
     private partial void LogKeys(int apiKeys, int vendorKeys);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The keys file {Path} cannot be read now; keeping the keys read before")]
-    private partial void LogKeysFileUnreadable(Exception e, string path);
 }

@@ -33,6 +33,7 @@ public sealed partial class LocalKeys(IConfiguration configuration, ServerSettin
 
         var folder = Path.Combine(Path.GetFullPath(settings.DataPath), Folder);
         if (!File.Exists(Path.Combine(folder, KeysFile))) Generate(folder);
+        LocalKeysTrust.Check(folder);
         ring.LocalKeysFile = Path.Combine(folder, KeysFile);
         LogLocalKeys(folder);
     }
@@ -42,7 +43,8 @@ public sealed partial class LocalKeys(IConfiguration configuration, ServerSettin
         // Written beside the target and moved into place, so that servers sharing a data folder that start together
         // end up with one set of keys: the first move wins, the others use it.
         var parent = Path.GetDirectoryName(folder)!;
-        Directory.CreateDirectory(parent);
+        if (OperatingSystem.IsWindows() || Directory.Exists(parent)) Directory.CreateDirectory(parent);
+        else Directory.CreateDirectory(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var staging = Path.Combine(parent, $".keys-{Guid.NewGuid():N}");
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(staging);
         else Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -28,6 +28,28 @@ public sealed class SecurityOptions
 
     /// <summary>The most allocations one checkout may ask for.</summary>
     public int MaxCheckoutCount { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a keys file that cannot be read or parsed keeps its last valid keys (<see cref="KeysFile"/>); after it,
+    /// the file's keys are dropped and only configured keys work. Default 30 s (docs/security.md: revocation).
+    /// </summary>
+    public TimeSpan KeysFileGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Refuses settings that would make the server trust more than it should; the message names the setting.</summary>
+    public void Validate()
+    {
+        if (Jwt.Enabled)
+        {
+            if (string.IsNullOrWhiteSpace(Jwt.Audience))
+                throw new InvalidOperationException($"{Section}:Jwt:Audience is required with JWT bearer tokens: without it a token the issuer made for any other application would be accepted.");
+            if (string.IsNullOrWhiteSpace(Jwt.Issuer))
+                throw new InvalidOperationException($"{Section}:Jwt:Issuer is required with JWT bearer tokens (the issuer's exact 'iss', also with an Authority).");
+        }
+
+        if (KeysFileGrace < TimeSpan.Zero) throw new InvalidOperationException($"{Section}:KeysFileGrace must not be negative.");
+        if (ApiKeys.FirstOrDefault(k => k.MaxSeats < 0) is { } negative)
+            throw new InvalidOperationException($"{Section}:ApiKeys entry '{negative.Id}': MaxSeats must not be negative.");
+    }
 }
 
 /// <summary>An API key as servers store it: its SHA-256 hash, never the key.</summary>
@@ -45,6 +67,12 @@ public sealed class ApiKeyEntry
 
     /// <summary>Optional end of validity (rotation: issue the new key, let the old one run out).</summary>
     public DateTimeOffset? NotAfter { get; set; }
+
+    /// <summary>
+    /// Client role: the most seats of a code that the leases of the client ids it covers may hold at one server
+    /// (<see cref="Orleans.Licensing.SeatCap"/>); past it a checkout is denied <c>credential-seat-cap</c>. Null: no cap.
+    /// </summary>
+    public int? MaxSeats { get; set; }
 }
 
 public sealed class VendorKeyEntry
@@ -60,12 +88,13 @@ public sealed class VendorKeyEntry
 /// <summary>JWT bearer tokens from the organisation's issuer, next to API keys. Off unless an authority or a signing key is set.</summary>
 public sealed class JwtSettings
 {
-    /// <summary>The issuer's URL; its OpenID configuration gives the signing keys.</summary>
+    /// <summary>The issuer's URL; its OpenID configuration gives the signing keys. <see cref="Issuer"/> is required too.</summary>
     public string? Authority { get; set; }
 
+    /// <summary>Required: this API's audience (the token's <c>aud</c>).</summary>
     public string? Audience { get; set; }
 
-    /// <summary>Without an authority: the expected issuer and a PEM public key (RSA or EC) that signs the tokens.</summary>
+    /// <summary>Required: the expected <c>iss</c>. Without an authority, <see cref="SigningKeyPem"/> gives the key that signs the tokens.</summary>
     public string? Issuer { get; set; }
 
     public string? SigningKeyPem { get; set; }
@@ -77,6 +106,12 @@ public sealed class JwtSettings
     public string ClientIdClaim { get; set; } = "client_id";
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Authority) || !string.IsNullOrWhiteSpace(SigningKeyPem);
+
+    /// <summary>The header <c>typ</c> values of an access token: RFC 9068's, and the "JWT" most issuers write.</summary>
+    public static readonly IReadOnlyList<string> AccessTokenTypes = ["at+jwt", "application/at+jwt", "JWT"];
+
+    /// <summary>Claims only an OpenID Connect ID token carries (OIDC Core 3.1.3.6, 3.3.2.11): such a token is refused.</summary>
+    public static readonly IReadOnlySet<string> IdTokenClaims = new HashSet<string>(StringComparer.Ordinal) { "nonce", "at_hash", "c_hash", "s_hash" };
 }
 
 /// <summary>A token bucket per credential on checkout, heartbeat and check-in.</summary>

@@ -19,6 +19,7 @@ public static class SecurityServices
     public static WebApplicationBuilder AddLicensingSecurity(this WebApplicationBuilder builder)
     {
         var options = KeyRing.Configured(builder.Configuration);
+        options.Validate();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddSingleton<LocalKeys>();
 
@@ -30,7 +31,8 @@ public static class SecurityServices
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(LicensingPolicies.Admin, p => p.RequireRole(LicensingRoles.Admin))
-            .AddPolicy(LicensingPolicies.Reader, p => p.RequireRole(LicensingRoles.Admin, LicensingRoles.Reader, LicensingRoles.Client))
+            .AddPolicy(LicensingPolicies.Reader, p => p.RequireRole(LicensingRoles.Admin, LicensingRoles.Reader))
+            .AddPolicy(LicensingPolicies.Tables, p => p.RequireRole(LicensingRoles.Admin, LicensingRoles.Reader, LicensingRoles.Client))
             .AddPolicy(LicensingPolicies.Client, p => p.RequireRole(LicensingRoles.Admin, LicensingRoles.Client))
             // An endpoint that names no policy still needs a credential: nothing is open by omission.
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
@@ -73,6 +75,14 @@ public static class SecurityServices
         throw new LicensingException(LicensingErrors.ForbiddenClient, $"This credential does not hold leases for client '{clientId}'.");
     }
 
+    /// <summary>The seat cap of a client credential with <c>MaxSeats</c>; null for an admin or a key without one.</summary>
+    public static SeatCap? SeatCap(this ClaimsPrincipal user)
+    {
+        if (user.IsInRole(LicensingRoles.Admin) || user.FindFirstValue(LicensingPolicies.MaxSeatsClaim) is not { } value) return null;
+        var max = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+        return new SeatCap(user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "", [.. user.FindAll(LicensingPolicies.ClientIdClaim).Select(c => c.Value)], max);
+    }
+
     private static string PartitionKey(HttpContext context) =>
         context.User.FindFirstValue(ClaimTypes.NameIdentifier) is { } id ? "credential:" + id : "address:" + context.Connection.RemoteIpAddress;
 
@@ -86,12 +96,16 @@ public static class SecurityServices
         o.MapInboundClaims = false;
         o.Authority = string.IsNullOrWhiteSpace(jwt.Authority) ? null : jwt.Authority;
         o.RequireHttpsMetadata = o.Authority?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ?? true;
+        // Audience and issuer are required settings (SecurityOptions.Validate): a token of the organisation's issuer for
+        // another application, or of another issuer, is refused. Only access tokens (RFC 9068 "at+jwt", or "JWT" as
+        // most issuers type theirs) are: an ID token (what a login hands a web app) is no credential here.
         o.TokenValidationParameters = new TokenValidationParameters
         {
-            ValidateAudience = !string.IsNullOrWhiteSpace(jwt.Audience),
+            ValidateAudience = true,
             ValidAudience = jwt.Audience,
-            ValidateIssuer = !string.IsNullOrWhiteSpace(jwt.Issuer) || o.Authority is not null,
+            ValidateIssuer = true,
             ValidIssuer = jwt.Issuer,
+            ValidTypes = JwtSettings.AccessTokenTypes,
             RoleClaimType = jwt.RoleClaim,
             NameClaimType = "sub",
             ClockSkew = TimeSpan.FromSeconds(30),
@@ -105,6 +119,12 @@ public static class SecurityServices
         {
             OnTokenValidated = context =>
             {
+                if (context.Principal?.FindFirst(c => JwtSettings.IdTokenClaims.Contains(c.Type)) is { } marker)
+                {
+                    context.Fail($"An ID token (it carries '{marker.Type}') is not an access token for this API.");
+                    return Task.CompletedTask;
+                }
+
                 if (context.Principal?.Identity is ClaimsIdentity identity)
                 {
                     foreach (var claim in identity.FindAll(jwt.ClientIdClaim).ToList()) identity.AddClaim(new Claim(LicensingPolicies.ClientIdClaim, claim.Value));

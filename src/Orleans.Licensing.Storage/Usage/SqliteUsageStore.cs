@@ -13,7 +13,7 @@ public sealed class SqliteUsageStore : IUsageStore
 
     public SqliteUsageStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        Orleans.Licensing.Storage.SqliteFiles.Prepare(path);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
         _schema = new Lazy<Task>(CreateSchemaAsync);
     }

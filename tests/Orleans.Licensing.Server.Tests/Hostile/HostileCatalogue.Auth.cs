@@ -14,6 +14,13 @@ public static partial class HostileCatalogue
         ("checkin", Delete, LeaseA1 + "?clientId=ws-1", null),
     ];
 
+    /// <summary>What only readers and admins read: the usage log (JSON, CSV), its report, the metrics.</summary>
+    private static readonly (string Kind, HttpMethod Method, string Path, string? Body)[] Reports =
+    [
+        ("usage", Get, "api/v1/usage", null), ("usage-csv", Get, "api/v1/usage?format=csv", null),
+        ("usage-report", Get, "api/v1/usage/report", null), ("metrics", Get, "metrics", null),
+    ];
+
     private static HostileCase AuthCase(string name, (string Kind, HttpMethod Method, string Path, string? Body) e, Cred cred, int status, string error,
         params (string Name, string Value)[] headers) =>
         new(name, e.Method, e.Path, cred, status, error, e.Body is null ? null : H.Utf8(e.Body), e.Body is null ? null : H.Json,
@@ -65,6 +72,14 @@ public static partial class HostileCatalogue
         {
             yield return AuthCase($"role.client.{kind}", Endpoint(kind), Cred.Client, 403, Forbidden);
             yield return AuthCase($"role.tenant-b-client.{kind}", Endpoint(kind), Cred.TenantB, 403, Forbidden);
+        }
+
+        // The usage log and /metrics name every tenant's client and lease ids: a client key reads none of them.
+        foreach (var e in Reports)
+        {
+            yield return AuthCase($"auth.none.{e.Kind}", e, Cred.None, 401, Unauthenticated);
+            yield return AuthCase($"role.client.{e.Kind}", e, Cred.Client, 403, Forbidden);
+            yield return AuthCase($"role.tenant-b-client.{e.Kind}", e, Cred.TenantB, 403, Forbidden);
         }
 
         var reader = HostileSecurity.Key(Cred.Reader);

@@ -34,6 +34,11 @@ public static class TestSecurity
     public static readonly string TenantBKey = ApiKeys.New();
     public const string TenantBPrefix = "tenant-b-";
 
+    /// <summary>A client key with <c>MaxSeats</c> = <see cref="CappedSeats"/>, covering <see cref="CappedPrefix"/>*.</summary>
+    public static readonly string CappedKey = ApiKeys.New();
+    public const string CappedPrefix = "capped-";
+    public const int CappedSeats = 3;
+
     public static string? KeyOf(TestRole role) => role switch
     {
         TestRole.Admin => AdminKey,
@@ -62,6 +67,13 @@ public static class TestSecurity
             env[prefix + "Role"] = keys[i].Role;
             if (keys[i].Client is { } client) env[prefix + "ClientId"] = client;
         }
+
+        var capped = $"Licensing__Security__ApiKeys__{keys.Length}__";
+        env[capped + "Id"] = "test-capped";
+        env[capped + "Hash"] = ApiKeys.Hash(CappedKey);
+        env[capped + "Role"] = "Client";
+        env[capped + "ClientId"] = CappedPrefix + "*";
+        env[capped + "MaxSeats"] = CappedSeats.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         env["Licensing__Security__VendorKeys__0__Id"] = Vendor.KeyId;
         env["Licensing__Security__VendorKeys__0__PublicKey"] = Vendor.PublicKey;

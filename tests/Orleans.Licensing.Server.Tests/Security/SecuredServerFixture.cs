@@ -76,17 +76,22 @@ public sealed class SecuredServerFixture : IAsyncLifetime
     }
 
     /// <summary>A JWT of the issuer: ES256 over header.payload, as any OpenID provider signs it.</summary>
-    public string Token(string role, string? clientId = null, DateTimeOffset? expires = null, ECDsa? signer = null, string issuer = Issuer)
+    /// <param name="type">The header's <c>typ</c>; null leaves it out.</param>
+    /// <param name="extra">More payload claims (an ID token's <c>nonce</c>, <c>at_hash</c>).</param>
+    public string Token(string role, string? clientId = null, DateTimeOffset? expires = null, ECDsa? signer = null, string issuer = Issuer,
+        string audience = Audience, string? type = "JWT", IReadOnlyDictionary<string, object>? extra = null)
     {
         static string Part(object value) => System.Buffers.Text.Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(value));
         var now = DateTimeOffset.UtcNow;
         var claims = new Dictionary<string, object>
         {
-            ["iss"] = issuer, ["aud"] = Audience, ["sub"] = "user-" + role, ["roles"] = role,
+            ["iss"] = issuer, ["aud"] = audience, ["sub"] = "user-" + role, ["roles"] = role,
             ["nbf"] = now.AddMinutes(-5).ToUnixTimeSeconds(), ["exp"] = (expires ?? now.AddMinutes(10)).ToUnixTimeSeconds(),
         };
         if (clientId is not null) claims["client_id"] = clientId;
-        var signed = $"{Part(new { alg = "ES256", typ = "JWT" })}.{Part(claims)}";
+        foreach (var (name, value) in extra ?? new Dictionary<string, object>()) claims[name] = value;
+        var header = type is null ? new Dictionary<string, string> { ["alg"] = "ES256" } : new Dictionary<string, string> { ["alg"] = "ES256", ["typ"] = type };
+        var signed = $"{Part(header)}.{Part(claims)}";
         var signature = (signer ?? Issuer_).SignData(System.Text.Encoding.ASCII.GetBytes(signed), HashAlgorithmName.SHA256);
         return $"{signed}.{System.Buffers.Text.Base64Url.EncodeToString(signature)}";
     }
