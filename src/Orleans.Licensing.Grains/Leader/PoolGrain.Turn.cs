@@ -76,7 +76,7 @@ public sealed partial class PoolGrain
             // InconsistentStateException means another activation wrote: ours is stale. Never swallow it.
             LogWriteFailed(e, Code);
             DeactivateOnIdle();
-            StorageFailure.Throw(e);
+            StorageFailure.Throw(e, log: null); // logged just above
         }
         finally
         {

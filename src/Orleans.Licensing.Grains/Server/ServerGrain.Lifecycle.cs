@@ -64,7 +64,7 @@ public sealed partial class ServerGrain
         }
         catch (Exception e)
         {
-            StorageFailure.Throw(e);
+            StorageFailure.Throw(e, logger);
         }
 
         _commit = new GroupCommit(WriteAsync);
@@ -84,7 +84,7 @@ public sealed partial class ServerGrain
             }
             catch (Exception e)
             {
-                StorageFailure.Throw(e);
+                StorageFailure.Throw(e, logger);
             }
         }
 
@@ -153,7 +153,7 @@ public sealed partial class ServerGrain
         {
             // What is in memory may now differ from storage (a stale activation, or a failed write): start over from storage.
             DeactivateOnIdle();
-            StorageFailure.Throw(e);
+            StorageFailure.Throw(e, logger);
         }
     }
 
@@ -201,7 +201,7 @@ public sealed partial class ServerGrain
     private void ThrowIfBroken()
     {
         // A caller that retries reaches the fresh activation (or fails over to another server).
-        if (_broken is not null) throw new LicensingException(LicensingErrors.Unavailable, $"License server '{_serverId}' is reloading '{_code}' from the license store after a failed write: {_broken.Message}");
+        if (_broken is not null) throw new LicensingException(LicensingErrors.Unavailable, $"License server '{_serverId}' is reloading '{_code}' from the license store after a failed write.");
     }
 
     private Lease ToLease(LeaseRecord lease) => new(

@@ -113,7 +113,7 @@ public sealed partial class ServerGrain
             }
             catch (Exception e)
             {
-                StorageFailure.Throw(e);
+                StorageFailure.Throw(e, logger);
             }
         }
     }

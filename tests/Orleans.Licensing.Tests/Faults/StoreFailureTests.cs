@@ -30,11 +30,15 @@ public sealed class StoreFailureTests(FailingStoreFixture fixture)
             var failed = await Assert.ThrowsAsync<LicensingException>(() => server.Checkout(new CheckoutRequest("lost", "client-2", 1)));
             Assert.Equal(LicensingErrors.Unavailable, failed.Error);
             Assert.Contains("license store", failed.Message, StringComparison.Ordinal);
+
+            // The store's own text (a host name, a SQL error, a file path) is for the server's log, not for callers.
+            Assert.DoesNotContain("injected", failed.Message, StringComparison.Ordinal);
             Assert.True(fixture.Storage.FailedWrites > failedBefore);
 
             // Until the store is back, every change fails the same way (a reloaded activation cannot write either).
             var again = await Assert.ThrowsAsync<LicensingException>(() => server.Checkin("kept", "client-1"));
             Assert.Equal(LicensingErrors.Unavailable, again.Error);
+            Assert.DoesNotContain("injected", again.Message, StringComparison.Ordinal);
         }
         finally
         {
