@@ -92,4 +92,25 @@ public sealed class ProtocolGuardTests(PoolFixture pool)
         Assert.Equal(HttpStatusCode.Created, rest.Status);
         Assert.Equal(5, await pool.InUseAsync(code));
     }
+
+    /// <summary>What the chart runs without the frontend: Licensing:GatewayPort=0, a server with no gateway at all.</summary>
+    [Fact]
+    public async Task A_server_without_a_gateway_serves_rest_and_no_orleans_client_connects()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "licensing-tests", "no-gateway-" + Guid.NewGuid().ToString("N"));
+        await using var server = new ServerProcess("no-gateway", data, settings: new Dictionary<string, string> { ["Licensing__GatewayPort"] = "0" });
+        try
+        {
+            await server.StartAsync();
+            using var http = server.CreateHttpClient(TestRole.Reader);
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Status);
+            using var probe = new System.Net.Sockets.TcpClient();
+            await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync(IPAddress.Loopback, server.GatewayPort));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            PoolFixture.TryDelete(data);
+        }
+    }
 }
