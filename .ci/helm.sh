@@ -104,6 +104,7 @@ refuse "TLS without its Secret" -f "$CHART/ci/default-values.yaml" --set tls.ena
 refuse "an unknown value" -f "$CHART/ci/default-values.yaml" --set replicas=3
 refuse "an unknown storage provider" -f "$CHART/ci/default-values.yaml" --set storage.provider=redis
 refuse "a membership option that is no name" -f "$CHART/ci/default-values.yaml" --set orleans.membership.bad-name=1
+refuse "a silo TLS peer name that is no DNS name" -f "$CHART/ci/default-values.yaml" --set 'siloTls.peerName=a b'
 
 # --- 4. Kubernetes API schemas ----------------------------------------------------------------------------------
 log "validating the rendered manifests (kubernetes-models $(node -p "require('$VALIDATOR/node_modules/kubernetes-models/package.json').version"))"
