@@ -68,6 +68,9 @@ expect default "fieldPath: metadata.name" "server id from the pod name"
 expect default "fieldPath: status.podIP" "advertised address from the pod IP"
 expect default "kind: PodDisruptionBudget" "a PodDisruptionBudget"
 expect default "clusterIP: None" "a headless silo Service"
+expect default "kind: NetworkPolicy" "a NetworkPolicy of the server pods"
+expect full-5 "app.kubernetes.io/component: frontend" "the gateway admitted for the frontend pods"
+if grep -q "name: gateway" "$WORK/default.yaml"; then echo "default: no gateway port expected without the frontend"; exit 1; fi
 expect default "helm.sh/hook: pre-install,pre-upgrade" "the schema hook"
 expect full-5 "replicas: 5" "5 servers"
 expect full-5 "kind: Ingress" "the ingress"
@@ -101,6 +104,7 @@ refuse "TLS without its Secret" -f "$CHART/ci/default-values.yaml" --set tls.ena
 refuse "an unknown value" -f "$CHART/ci/default-values.yaml" --set replicas=3
 refuse "an unknown storage provider" -f "$CHART/ci/default-values.yaml" --set storage.provider=redis
 refuse "a membership option that is no name" -f "$CHART/ci/default-values.yaml" --set orleans.membership.bad-name=1
+refuse "a silo TLS peer name that is no DNS name" -f "$CHART/ci/default-values.yaml" --set 'siloTls.peerName=a b'
 
 # --- 4. Kubernetes API schemas ----------------------------------------------------------------------------------
 log "validating the rendered manifests (kubernetes-models $(node -p "require('$VALIDATOR/node_modules/kubernetes-models/package.json').version"))"

@@ -19,6 +19,7 @@ builder.AddLicensingSecurity();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<GrantCheck>();
 builder.Services.AddSingleton<PoolGateway>();
+builder.Services.AddSingleton<CredentialCheck>();   // the public contract's credentials (LicensingApiGrain)
 builder.Services.AddSingleton<ProblemFilter>();
 // Framework problems (404, 405, 415) as problem+json whatever the Accept header says: clients rely on the stable type.
 builder.Services.AddSingleton<Microsoft.AspNetCore.Http.IProblemDetailsWriter, ProblemJsonWriter>();

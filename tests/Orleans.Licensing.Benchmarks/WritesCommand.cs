@@ -154,6 +154,7 @@ internal static class WritesCommand
             {
                 silo.UseLicensingPostgres(connectionString);
                 silo.AddLicensing();
+                silo.Services.AddSingleton<Orleans.Licensing.Security.IClientCallPolicy, BenchmarkClientAdmitted>();
                 silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId));
                 silo.Configure<SiloOptions>(o => o.SiloName = name);
                 silo.ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort());

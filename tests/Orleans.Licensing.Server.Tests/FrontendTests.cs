@@ -5,24 +5,36 @@ using Orleans.Licensing.Server.Tests.Infrastructure;
 
 namespace Orleans.Licensing.Server.Tests;
 
-/// <summary>The sample ASP.NET frontend, an Orleans client, asks the pool through the grain interfaces.</summary>
+/// <summary>
+/// The sample ASP.NET frontend, an Orleans client, asks the pool through the public contract with its HTTP caller's
+/// credential: without one, or with a role or client ids that do not cover the call, it is refused as REST refuses.
+/// </summary>
 [Collection(PoolCollection.Name), Trait("Category", "Process")]
 public sealed class FrontendTests(PoolFixture pool)
 {
     [Fact]
-    public async Task A_frontend_reads_checks_out_and_checks_in_through_the_grains()
+    public async Task A_frontend_reads_checks_out_and_checks_in_with_its_callers_credential()
     {
         var code = PoolFixture.NewCode();
         await pool.AddLicenseAsync(code, 3);
         await using var frontend = new ServerProcess("frontend", pool.DataPath,
             settings: new Dictionary<string, string> { ["Frontend__Gateways"] = $"127.0.0.1:{pool.Server.GatewayPort}" },
-            app: "Orleans.Licensing.Frontend", readyPath: "pool");
+            app: "Orleans.Licensing.Frontend", readyPath: "healthz");
         await frontend.StartAsync();
-        using var http = frontend.CreateHttpClient();
+        using var http = frontend.CreateHttpClient(TestRole.Client);
+        using var anonymous = frontend.CreateHttpClient(TestRole.None);
+        using var reader = frontend.CreateHttpClient(TestRole.Reader);
+        using var tenantB = frontend.CreateHttpClient(TestRole.TenantB);
 
-        var codes = await http.GetFromJsonAsync<string[]>("pool");
+        await AssertProblemAsync(await anonymous.GetAsync("pool"), HttpStatusCode.Unauthorized, LicensingErrors.Unauthenticated);
+        await AssertProblemAsync(await anonymous.PostAsync($"pool/{code}/checkout?clientId=web&count=1", null), HttpStatusCode.Unauthorized, LicensingErrors.Unauthenticated);
+        await AssertProblemAsync(await reader.PostAsync($"pool/{code}/checkout?clientId=web&count=1", null), HttpStatusCode.Forbidden, LicensingErrors.Forbidden);
+        await AssertProblemAsync(await tenantB.PostAsync($"pool/{code}/checkout?clientId=web&count=1", null), HttpStatusCode.Forbidden, LicensingErrors.ForbiddenClient);
+        Assert.Equal(0, await pool.InUseAsync(code));
+
+        var codes = await reader.GetFromJsonAsync<string[]>("pool");
         Assert.Contains(code, codes!);
-        var distribution = (await http.GetFromJsonAsync<JsonObject>($"pool/{code}"))!;
+        var distribution = (await reader.GetFromJsonAsync<JsonObject>($"pool/{code}"))!;
         Assert.Equal(3, distribution.Int("total"));
         Assert.Equal(PoolFixture.ServerId, (string?)distribution["leaderServerId"]);
 
@@ -32,12 +44,22 @@ public sealed class FrontendTests(PoolFixture pool)
         Assert.Equal(2, lease.Int("count"));
         Assert.Equal(2, await pool.InUseAsync(code));
 
-        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"pool/{code}/checkout?clientId=web&count=2", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("pool/NO-SUCH-CODE")).StatusCode);
+        await AssertProblemAsync(await http.PostAsync($"pool/{code}/checkout?clientId=web&count=2", null), HttpStatusCode.Conflict, LicensingErrors.NoAllocation);
+        await AssertProblemAsync(await reader.GetAsync("pool/NO-SUCH-CODE"), HttpStatusCode.NotFound, LicensingErrors.UnknownLicense);
 
-        var checkin = await http.DeleteAsync($"pool/{code}/leases/{lease["leaseId"]}?serverId={lease["serverId"]}&clientId=web");
-        Assert.Equal(HttpStatusCode.NoContent, checkin.StatusCode);
+        var path = $"pool/{code}/leases/{lease["leaseId"]}?serverId={lease["serverId"]}&clientId=web";
+        await AssertProblemAsync(await anonymous.DeleteAsync(path), HttpStatusCode.Unauthorized, LicensingErrors.Unauthenticated);
+        await AssertProblemAsync(await tenantB.DeleteAsync(path), HttpStatusCode.Forbidden, LicensingErrors.ForbiddenClient);
+        Assert.Equal(2, await pool.InUseAsync(code));
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync(path)).StatusCode);
         Assert.Equal(0, await pool.InUseAsync(code));
         await frontend.StopAsync();
+    }
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string error)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"Expected {(int)status} {error}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal(Api.ProblemBase + error, (string?)JsonNode.Parse(body)!["type"]);
     }
 }

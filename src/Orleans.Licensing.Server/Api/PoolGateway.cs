@@ -16,22 +16,28 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
 
     private IServerGrain Here(string code) => grains.GetServerGrain(settings.ServerId, code);
 
-    public async Task<LicenseResponse> AddLicenseAsync(AddLicenseRequest body)
+    public async Task<LicenseResponse> AddLicenseAsync(AddLicenseRequest body) =>
+        await ViewAsync(await AddLicenseCodeAsync(body.Grant, body.Distribution?.ToCriteria()));
+
+    /// <summary>REST and the public contract (<see cref="LicensingApiGrain"/>): the leader's answer, before the live view.</summary>
+    public async Task<Distribution> AddLicenseCodeAsync(string? grantText, DistributionCriteria? criteria)
     {
-        var grant = grants.Verify(body.Grant, GrantKinds.LicenseCode);
+        var grant = grants.Verify(grantText, GrantKinds.LicenseCode);
         var code = Validate.Code(grant.Code);
         var license = new LicenseCode(code, grant.Product!, grant.Seats!.Value, grant.ExpiresAt);
-        var distribution = await Here(code).AddLicenseCode(new AddLicenseCode(license, body.Distribution?.ToCriteria(), grant.GrantId));
-        return await ViewAsync(distribution);
+        return await Here(code).AddLicenseCode(new AddLicenseCode(license, criteria, grant.GrantId));
     }
 
-    public async Task<LicenseResponse> AddAllocationsAsync(string code, AddAllocationsRequest body)
+    public async Task<LicenseResponse> AddAllocationsAsync(string code, AddAllocationsRequest body) =>
+        await ViewAsync(await AddAllocationsAsync(code, body.Grant));
+
+    public async Task<Distribution> AddAllocationsAsync(string code, string? grantText)
     {
         Validate.Code(code);
-        var grant = grants.Verify(body.Grant, GrantKinds.Allocations);
+        var grant = grants.Verify(grantText, GrantKinds.Allocations);
         if (grant.Code != code) throw new LicensingException(GrantErrors.Mismatch, $"The grant adds allocations to '{grant.Code}', not '{code}'.");
         await EnsureKnownAsync(code);
-        return await ViewAsync(await Here(code).AddAllocations(new AddAllocations(code, grant.Count!.Value, grant.GrantId)));
+        return await Here(code).AddAllocations(new AddAllocations(code, grant.Count!.Value, grant.GrantId));
     }
 
     /// <summary>Every live lease of a code, from each server that is up (a down server's leases are held at the leader).</summary>
@@ -46,24 +52,32 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
             .Select(l => new LeaseSummary(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt))];
     }
 
-    public async Task<LicenseResponse> ChangeDistributionAsync(string code, DistributionRequest body)
+    public async Task<LicenseResponse> ChangeDistributionAsync(string code, DistributionRequest body) =>
+        await ViewAsync(await ChangeDistributionCriteriaAsync(code, body.ToCriteria()));
+
+    public async Task<Distribution> ChangeDistributionCriteriaAsync(string code, DistributionCriteria criteria)
     {
         Validate.Code(code);
         await EnsureKnownAsync(code);
-        return await ViewAsync(await Here(code).ChangeDistributionCriteria(new ChangeDistributionCriteria(code, body.ToCriteria())));
+        return await Here(code).ChangeDistributionCriteria(new ChangeDistributionCriteria(code, criteria));
     }
 
-    public async Task<IReadOnlyList<LicenseResponse>> GetLicensesAsync()
+    public async Task<IReadOnlyList<LicenseResponse>> GetLicensesAsync() => [.. (await GetLiveLicensesAsync()).Select(View)];
+
+    /// <summary>Every code's distribution with live in-use counts (the license views).</summary>
+    public async Task<IReadOnlyList<Distribution>> GetLiveLicensesAsync()
     {
         var codes = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetCodes();
         var distributions = await Task.WhenAll(codes.Select(c => grains.GetGrain<IPoolGrain>(c).GetDistribution()));
-        return await Task.WhenAll(distributions.OfType<Distribution>().Select(ViewAsync));
+        return await Task.WhenAll(distributions.OfType<Distribution>().Select(LiveAsync));
     }
 
-    public async Task<LicenseResponse> GetLicenseAsync(string code)
+    public async Task<LicenseResponse> GetLicenseAsync(string code) => View(await GetLiveLicenseAsync(code));
+
+    public async Task<Distribution> GetLiveLicenseAsync(string code)
     {
         Validate.Code(code);
-        return await ViewAsync(await EnsureKnownAsync(code));
+        return await LiveAsync(await EnsureKnownAsync(code));
     }
 
     /// <param name="cap">The credential's seat cap, counted by this server's grain (<see cref="SeatCap"/>).</param>
@@ -130,11 +144,16 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         await grains.GetGrain<IPoolGrain>(code).GetDistribution()
         ?? throw new LicensingException(LicensingErrors.UnknownLicense, $"License code '{code}' is unknown.");
 
-    private async Task<LicenseResponse> ViewAsync(Distribution d)
+    private async Task<LicenseResponse> ViewAsync(Distribution d) => View(await LiveAsync(d));
+
+    private static LicenseResponse View(Distribution d) => new(d.License.Code, d.License.Product, d.Total, d.License.ExpiresAt, d.FreePool, d.Version,
+        d.LeaderServerId, [.. d.Servers.Select(s => new ServerShareResponse(s.ServerId, s.Status, s.Allocated, s.InUse, s.Threshold, s.BaseShare, s.Held))]);
+
+    /// <summary>The distribution with each functioning server's own in-use count now.</summary>
+    public async Task<Distribution> LiveAsync(Distribution d)
     {
-        var shares = await Task.WhenAll(d.Servers.Select(async s => new ServerShareResponse(
-            s.ServerId, s.Status, s.Allocated, await LiveInUseAsync(s, d.License.Code), s.Threshold, s.BaseShare, s.Held)));
-        return new LicenseResponse(d.License.Code, d.License.Product, d.Total, d.License.ExpiresAt, d.FreePool, d.Version, d.LeaderServerId, shares);
+        var shares = await Task.WhenAll(d.Servers.Select(async s => s with { InUse = await LiveInUseAsync(s, d.License.Code) }));
+        return d with { Servers = shares };
     }
 
     /// <summary>The leader hears usage every sweep; asking the server itself gives the exact count now.</summary>

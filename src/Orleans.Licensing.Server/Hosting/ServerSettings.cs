@@ -67,6 +67,12 @@ public sealed class ServerSettings
     /// <summary>A CA certificate (PEM or DER): peers must present a certificate it issued. Empty: the same certificate as ours.</summary>
     public string? SiloTlsCa { get; set; }
 
+    /// <summary>
+    /// With <see cref="SiloTlsCa"/>: the DNS name a peer's certificate must carry, exact or <c>*.suffix</c>
+    /// (<see cref="SiloPeerName"/>). Empty: the name of our own certificate.
+    /// </summary>
+    public string? SiloTlsPeerName { get; set; }
+
     public const string DefaultClusterName = "orleans-licensing";
 
     public string DatabaseFile => Path.Combine(Path.GetFullPath(DataPath), "licensing.db");

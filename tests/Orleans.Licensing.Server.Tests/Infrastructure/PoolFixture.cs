@@ -32,8 +32,26 @@ public sealed class PoolFixture : IAsyncLifetime
         Http = Server.CreateHttpClient();
     }
 
+    private readonly SemaphoreSlim _gatewayLock = new(1, 1);
+    private GatewayClient? _gateway;
+
+    /// <summary>One stock Orleans client at the server's gateway, shared by the tests of the collection.</summary>
+    public async Task<IClusterClient> OrleansClientAsync()
+    {
+        await _gatewayLock.WaitAsync();
+        try
+        {
+            return (_gateway ??= await GatewayClient.ConnectAsync(Server)).Client;
+        }
+        finally
+        {
+            _gatewayLock.Release();
+        }
+    }
+
     public async Task DisposeAsync()
     {
+        if (_gateway is not null) await _gateway.DisposeAsync();
         Http?.Dispose();
         await Server.StopAsync();
         await Server.DisposeAsync();

@@ -94,7 +94,10 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the process and waits until <c>/readyz</c> says it joined the cluster and reaches storage.</summary>
-    public async Task StartAsync()
+    public Task StartAsync() => StartAsync(waitUntilReady: true);
+
+    /// <param name="waitUntilReady">False: return once started (a server that is expected never to join).</param>
+    public async Task StartAsync(bool waitUntilReady)
     {
         var start = new ProcessStartInfo("dotnet", [AppDll(_app)])
         {
@@ -117,6 +120,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _process = process;
         IsPaused = false;
         Starts++;
+        if (!waitUntilReady) return;
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Until.TrueAsync(async () =>

@@ -92,3 +92,12 @@ public sealed class KubernetesProcessFactAttribute : FactAttribute
         else if (PostgresPoolFixture.ConnectionString is null) Skip = $"{PostgresPoolFixture.Variable} is not set.";
     }
 }
+
+/// <summary>A render test: needs only Helm. Skipped locally without it; under <c>CI=true</c> never skipped.</summary>
+public sealed class HelmFactAttribute : FactAttribute
+{
+    public HelmFactAttribute()
+    {
+        if (!PostgresPoolFixture.IsCi && Helm.Binary is null) Skip = $"Helm not found ({Helm.Variable}; bash .ci/helm.sh installs it).";
+    }
+}

@@ -97,7 +97,7 @@ public sealed class HelmPoolTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(ConnectionString, env["ConnectionStrings__Licensing"]);
         Assert.Equal(ClusterId, env["Frontend__ClusterId"]);
         Assert.DoesNotContain(env.Keys, k => k.Contains("Gateways", StringComparison.Ordinal));
-        var frontend = new ServerProcess("frontend-0", Path.Combine(_root, "frontend-0", "tmp"), settings: env, app: "Orleans.Licensing.Frontend", readyPath: "pool", trustTestKeys: false);
+        var frontend = new ServerProcess("frontend-0", Path.Combine(_root, "frontend-0", "tmp"), settings: env, app: "Orleans.Licensing.Frontend", readyPath: "healthz", trustTestKeys: false);
         _pods.Add(frontend);
         await frontend.StartAsync();
         using var http = frontend.CreateHttpClient();

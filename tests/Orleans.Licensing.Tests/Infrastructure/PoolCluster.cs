@@ -12,7 +12,8 @@ public sealed class PoolCluster : IAsyncDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "licensing-tests", Guid.NewGuid().ToString("N"));
 
-    public PoolCluster(int silos, Action<LicensingOptions> configure, Action<ISiloBuilder>? configureSilo = null)
+    /// <param name="productionGuard">Keep the production <see cref="Security.ProtocolGuard"/> policy: the client is then refused the protocol.</param>
+    public PoolCluster(int silos, Action<LicensingOptions> configure, Action<ISiloBuilder>? configureSilo = null, bool productionGuard = false)
     {
         Directory.CreateDirectory(_directory);
         var builder = new InProcessTestClusterBuilder((short)silos);
@@ -21,6 +22,8 @@ public sealed class PoolCluster : IAsyncDisposable
         {
             TestStorage.Configure(silo, _directory);
             silo.AddLicensing(configure);
+            if (productionGuard) ProductionPolicyWithTestHooks.Register(silo);
+            else TestClientAdmitted.Register(silo);
             configureSilo?.Invoke(silo);
             // A call stuck on a silo that just died fails in 15 s, not the default 30 (kills are awaited before the next step).
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15));

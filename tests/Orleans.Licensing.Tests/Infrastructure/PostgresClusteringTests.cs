@@ -54,6 +54,7 @@ public sealed class PostgresClusteringTests : IAsyncLifetime
         {
             silo.UseLicensingPostgres(TestStorage.PostgresConnectionString!);
             silo.AddLicensing(o => o.RedistributeInterval = TimeSpan.Zero);
+            TestClientAdmitted.Register(silo);
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (_clusterId, _clusterId));
             silo.Configure<SiloOptions>(o => o.SiloName = name);
             silo.Configure<ClusterMembershipOptions>(o =>

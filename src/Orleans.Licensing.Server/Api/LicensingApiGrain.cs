@@ -1,0 +1,67 @@
+using Orleans.Concurrency;
+using Orleans.Licensing.Server.Security;
+
+namespace Orleans.Licensing.Server.Api;
+
+/// <summary>
+/// The public contract for Orleans clients (<see cref="ILicensingApiGrain"/>), served by the license server whose
+/// gateway received the call (a stateless worker activates there): each call checks its credential with
+/// <see cref="CredentialCheck"/> and the REST role of the same endpoint, then goes through <see cref="PoolGateway"/>,
+/// as the REST endpoint does. The protocol grains it calls see a grain as the caller, which the guard admits.
+/// </summary>
+[StatelessWorker, Reentrant]
+public sealed class LicensingApiGrain(PoolGateway pool, CredentialCheck credentials) : Grain, ILicensingApiGrain
+{
+    public async Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId)
+    {
+        var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Client);
+        user.EnsureCovers(Validate.ClientId(clientId));
+        var (lease, denied) = await pool.CheckoutAsync(code, new CheckoutBody(clientId, count, leaseId));
+        return lease ?? throw new LicensingException(LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
+    }
+
+    public async Task<Lease> Heartbeat(string credential, string code, LeaseUpdate update)
+    {
+        var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Client);
+        if (update is null) throw Problems.Invalid("A lease update is required.");
+        user.EnsureCovers(Validate.ClientId(update.ClientId));
+        return await pool.UpdateAsync(code, update.LeaseId, new HeartbeatBody(update.ClientId, update.Count, update.ServerId));
+    }
+
+    public async Task Checkin(string credential, string code, string leaseId, string clientId, string? serverId)
+    {
+        var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Client);
+        user.EnsureCovers(Validate.ClientId(clientId));
+        await pool.CheckinAsync(code, leaseId, clientId, serverId);
+    }
+
+    public async Task<Distribution> GetLicense(string credential, string code)
+    {
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Reader);
+        return await pool.GetLiveLicenseAsync(code);
+    }
+
+    public async Task<IReadOnlyList<Distribution>> GetLicenses(string credential)
+    {
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Reader);
+        return await pool.GetLiveLicensesAsync();
+    }
+
+    public async Task<Distribution> AddLicenseCode(string credential, string grant, DistributionCriteria? criteria)
+    {
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        return await pool.LiveAsync(await pool.AddLicenseCodeAsync(grant, criteria));
+    }
+
+    public async Task<Distribution> AddAllocations(string credential, string code, string grant)
+    {
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        return await pool.LiveAsync(await pool.AddAllocationsAsync(code, grant));
+    }
+
+    public async Task<Distribution> ChangeDistributionCriteria(string credential, string code, DistributionCriteria criteria)
+    {
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        return await pool.LiveAsync(await pool.ChangeDistributionCriteriaAsync(code, criteria ?? throw Problems.Invalid("Distribution criteria are required.")));
+    }
+}
