@@ -16,8 +16,8 @@ public sealed class LicensingApiGrain(PoolGateway pool, CredentialCheck credenti
     {
         var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Client);
         user.EnsureCovers(Validate.ClientId(clientId));
-        var (lease, denied) = await pool.CheckoutAsync(code, new CheckoutBody(clientId, count, leaseId));
-        return lease ?? throw new LicensingException(LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
+        var (lease, denied, error) = await pool.CheckoutAsync(code, new CheckoutBody(clientId, count, leaseId), user.SeatCap());
+        return lease ?? throw new LicensingException(error ?? LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
     }
 
     public async Task<Lease> Heartbeat(string credential, string code, LeaseUpdate update)
