@@ -37,13 +37,13 @@ public sealed class LicensingApiGrain(PoolGateway pool, CredentialCheck credenti
 
     public async Task<Distribution> GetLicense(string credential, string code)
     {
-        await credentials.AuthorizeAsync(credential, LicensingPolicies.Reader);
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Tables);
         return await pool.GetLiveLicenseAsync(code);
     }
 
     public async Task<IReadOnlyList<Distribution>> GetLicenses(string credential)
     {
-        await credentials.AuthorizeAsync(credential, LicensingPolicies.Reader);
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Tables);
         return await pool.GetLiveLicensesAsync();
     }
 
