@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
 using Orleans.Licensing.Placement;
 using Orleans.Licensing.Usage;
@@ -18,6 +19,8 @@ public static class LicensingSiloBuilderExtensions
         builder.Services.AddPlacementDirector<ServerPlacementStrategy, ServerPlacementDirector>();
         builder.Services.AddHostedService<MembershipWatcher>();
         builder.Services.AddLicensingUsageLog();
+        // Trusts no key unless the host registers its own verifier (the server: its trust anchor).
+        builder.Services.TryAddSingleton<IGrantVerifier>(TrustedKeysVerifier.None);
         return builder;
     }
 }
