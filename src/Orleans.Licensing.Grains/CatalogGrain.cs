@@ -22,7 +22,8 @@ public sealed class CatalogState
 /// </summary>
 [Reentrant]
 public sealed class CatalogGrain(
-    [PersistentState("catalog", LicensingOptions.StorageName)] IPersistentState<CatalogState> catalog) : Grain, ICatalogGrain
+    [PersistentState("catalog", LicensingOptions.StorageName)] IPersistentState<CatalogState> catalog,
+    IOptions<LicensingOptions> options) : Grain, ICatalogGrain
 {
     private readonly HashSet<string> _unwritten = new(StringComparer.Ordinal);
     private GroupCommit? _commit;
@@ -54,7 +55,7 @@ public sealed class CatalogGrain(
 
         // Made here, once; every caller waits until it is durable, so no grant is checked against an id that a crash
         // could replace.
-        _poolId ??= "pool-" + Guid.NewGuid().ToString("N");
+        _poolId ??= string.IsNullOrWhiteSpace(options.Value.PoolId) ? "pool-" + Guid.NewGuid().ToString("N") : options.Value.PoolId.Trim();
         var id = _poolId;
         await Commit.CommitAsync();
         return id;

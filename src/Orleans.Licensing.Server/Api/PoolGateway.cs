@@ -20,8 +20,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
     {
         var grant = grants.Verify(body.Grant, GrantKinds.LicenseCode);
         var code = Validate.Code(grant.Code);
-        var license = new LicenseCode(code, grant.Product!, grant.Seats!.Value, grant.ExpiresAt);
-        var distribution = await Here(code).AddLicenseCode(new AddLicenseCode(license, body.Distribution?.ToCriteria(), grant.GrantId));
+        var distribution = await Here(code).AddLicenseCode(new AddLicenseCode(body.Grant!.Trim(), body.Distribution?.ToCriteria()));
         return await ViewAsync(distribution);
     }
 
@@ -31,7 +30,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         var grant = grants.Verify(body.Grant, GrantKinds.Allocations);
         if (grant.Code != code) throw new LicensingException(GrantErrors.Mismatch, $"The grant adds allocations to '{grant.Code}', not '{code}'.");
         await EnsureKnownAsync(code);
-        return await ViewAsync(await Here(code).AddAllocations(new AddAllocations(code, grant.Count!.Value, grant.GrantId)));
+        return await ViewAsync(await Here(code).AddAllocations(new AddAllocations(code, body.Grant!.Trim())));
     }
 
     /// <summary>Every live lease of a code, from each server that is up (a down server's leases are held at the leader).</summary>
@@ -58,6 +57,13 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         var codes = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetCodes();
         var distributions = await Task.WhenAll(codes.Select(c => grains.GetGrain<IPoolGrain>(c).GetDistribution()));
         return await Task.WhenAll(distributions.OfType<Distribution>().Select(ViewAsync));
+    }
+
+    /// <summary>The pool: its id (grants name it), which keys it trusts, and the trial seats counted so far.</summary>
+    public async Task<PoolResponse> GetPoolAsync(IGrantVerifier verifier)
+    {
+        var catalog = grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key);
+        return new PoolResponse(await catalog.GetPoolId(), verifier.Mode.Describe(), await catalog.GetTrialSeats(), TrialLimit.Seats);
     }
 
     public async Task<LicenseResponse> GetLicenseAsync(string code)
@@ -134,7 +140,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
     {
         var shares = await Task.WhenAll(d.Servers.Select(async s => new ServerShareResponse(
             s.ServerId, s.Status, s.Allocated, await LiveInUseAsync(s, d.License.Code), s.Threshold, s.BaseShare, s.Held)));
-        return new LicenseResponse(d.License.Code, d.License.Product, d.Total, d.License.ExpiresAt, d.FreePool, d.Version, d.LeaderServerId, shares);
+        return new LicenseResponse(d.License.Code, d.License.Product, d.Total, d.License.ExpiresAt, d.FreePool, d.Version, d.LeaderServerId, shares, d.License.Trial);
     }
 
     /// <summary>The leader hears usage every sweep; asking the server itself gives the exact count now.</summary>
