@@ -233,7 +233,14 @@ public sealed class LicenseApiTests(PoolFixture pool)
         Assert.True((bool)self["self"]!);
 
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("healthz")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("readyz")).StatusCode);
+        using var ready = await Http.GetAsync("readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("\ntrust: configured keys\n", await ready.Content.ReadAsStringAsync());
+
+        // The open build's pool: the pool id it was given at its first start, its trust, no trial seats.
+        var poolRead = (await Http.SendAsync(HttpMethod.Get, "api/v1/pool")).Body!;
+        Assert.Equal((TestSecurity.PoolId, "configured keys", 0, 10), ((string?)poolRead["poolId"], (string?)poolRead["trust"], (int)poolRead["trialSeats"]!, (int)poolRead["trialCap"]!));
+        Assert.Equal("configured keys", (string?)(await Http.SendAsync(HttpMethod.Get, "api/v1/usage/report")).Body!["trust"]);
 
         var document = (await Http.SendAsync(HttpMethod.Get, "openapi/v1.json")).Body!;
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToHashSet();
