@@ -101,6 +101,9 @@ public sealed partial class Cli
 
         using (vendor)
         {
+            // What the vendor's tool refuses (seats 0, a window too long) is refused before any server is asked.
+            var checkedLocally = Guard(() => GrantCodec.Sign(make(vendor, r.GetValue(pool) ?? "pool"), vendor));
+            if (checkedLocally != ExitCodes.Ok) return checkedLocally;
             var poolId = r.GetValue(pool);
             if (string.IsNullOrWhiteSpace(poolId))
             {
