@@ -27,6 +27,13 @@ public static class ErrorStatus
         LicensingErrors.RateLimited => (429, "Too many requests."),
         LicensingErrors.CredentialSeatCap => (409, "This credential holds all the seats it may hold."),
         LicensingErrors.GrantReplayed => (409, "The grant was applied before."),
+        LicensingErrors.GrantMalformed => (400, "The grant is malformed."),
+        LicensingErrors.GrantMismatch => (400, "The grant does not fit this request."),
+        LicensingErrors.GrantSignature => (403, "The grant's signature does not verify."),
+        LicensingErrors.GrantUntrustedKey => (403, "The grant is signed with a key this server does not trust."),
+        LicensingErrors.GrantExpired => (403, "The grant has expired."),
+        LicensingErrors.GrantWrongPool => (403, "The grant is for another pool."),
+        LicensingErrors.TrialLimit => (403, "Trial seats are capped."),
         LicensingErrors.Unavailable => (503, "The license server cannot serve this now; try another one."),
         _ => null,
     };

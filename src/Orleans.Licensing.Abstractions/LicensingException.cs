@@ -25,6 +25,20 @@ public static class LicensingErrors
     /// <summary>A signed grant (its grant id) was applied before: nothing is added twice.</summary>
     public const string GrantReplayed = "grant-replayed";
 
+    // Grants the leader refuses (the same codes as Orleans.Licensing.Grants.GrantErrors): the leader verifies every
+    // grant itself, so a caller of the grains hears these as well as a REST client.
+    public const string GrantMalformed = "grant-malformed";
+    public const string GrantMismatch = "grant-mismatch";
+    public const string GrantSignature = "grant-signature";
+    public const string GrantUntrustedKey = "grant-untrusted-key";
+    public const string GrantExpired = "grant-expired";
+
+    /// <summary>The grant names another pool id than this pool's.</summary>
+    public const string GrantWrongPool = "grant-wrong-pool";
+
+    /// <summary>Seats signed by a trial key beyond the trial's cap per pool.</summary>
+    public const string TrialLimit = "trial-limit";
+
     /// <summary>The license store failed (for example the database is down): try again, or another server.</summary>
     public const string Unavailable = "unavailable";
 }

@@ -1,18 +1,23 @@
 namespace Orleans.Licensing;
 
-/// <summary>Add license code message (claims 11, 12, 25, 26). Without initial shares the seats are split evenly.</summary>
+// The admin messages that add seats carry the vendor-signed grant text (olg1.<payload>.<signature>), never its decoded
+// fields: the leader verifies it itself. The decoded fields had ids 0 and 2; the grant has a new id, so a message of
+// the old shape reads as one without a grant and is refused (grant-malformed).
+
+/// <summary>
+/// Add license code message (claims 11, 12, 25, 26): <see cref="Grant"/> is a license code grant for this pool.
+/// Without initial shares the seats are split evenly.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.AddLicenseCode")]
 public sealed record AddLicenseCode(
-    [property: Id(0)] LicenseCode License,
-    [property: Id(1)] DistributionCriteria? Criteria = null,
-    [property: Id(2)] string? GrantId = null);
+    [property: Id(3)] string Grant,
+    [property: Id(1)] DistributionCriteria? Criteria = null);
 
-/// <summary>Add allocations message (claims 9, 10, 23, 24): the count goes to the free pool.</summary>
+/// <summary>Add allocations message (claims 9, 10, 23, 24): <see cref="Grant"/> is an allocations grant; its count goes to the free pool.</summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.AddAllocations")]
 public sealed record AddAllocations(
     [property: Id(0)] string Code,
-    [property: Id(1)] int Count,
-    [property: Id(2)] string? GrantId = null);
+    [property: Id(3)] string Grant);
 
 /// <summary>
 /// How allocations are distributed among servers. Exactly one of <see cref="Shares"/> (explicit counts),

@@ -56,34 +56,64 @@ public sealed partial class Cli
         var product = new Option<string>("--product") { Description = "Product or feature it licenses", Required = true };
         var seats = new Option<int>("--seats") { Description = "Concurrent-use seats (allocations)", Required = true };
         var expires = new Option<DateTimeOffset?>("--expires-at") { Description = "When the license expires, e.g. 2027-12-31T00:00:00Z" };
-        var (key, outFile) = SignOptions();
-        var license = new Command("code", "A license code grant: code, product, seats, expiry") { code, product, seats, expires, key, outFile };
-        license.SetAction(r => Guard(() =>
-        {
-            using var vendor = VendorSigningKey.Load(r.GetValue(key)!);
-            var grant = Grant.ForLicenseCode(vendor.KeyId, r.GetValue(code)!, r.GetValue(product)!, r.GetValue(seats), DateTimeOffset.UtcNow, r.GetValue(expires));
-            WriteGrant(r.GetValue(outFile), GrantCodec.Sign(grant, vendor));
-        }));
+        var (key, outFile, pool) = SignOptions();
+        var license = new Command("code", "A license code grant: pool, code, product, seats, expiry") { code, product, seats, expires, key, outFile, pool };
+        license.SetAction((r, ct) => SignAsync(r, pool, ct, (vendor, poolId) =>
+            Grant.ForLicenseCode(vendor.KeyId, poolId, r.GetValue(code)!, r.GetValue(product)!, r.GetValue(seats), DateTimeOffset.UtcNow, r.GetValue(expires)),
+            r.GetValue(key)!, r.GetValue(outFile)));
         sign.Subcommands.Add(license);
 
         var allocationsCode = new Argument<string>("code") { Description = "The license code" };
         var count = new Option<int>("--count") { Description = "Allocations to add to the free pool", Required = true };
-        var until = new Option<DateTimeOffset?>("--expires-at") { Description = "The last moment the grant may be applied" };
-        var (key2, outFile2) = SignOptions();
-        var allocations = new Command("allocations", "An allocations grant: adds COUNT to the code's free pool, once") { allocationsCode, count, until, key2, outFile2 };
-        allocations.SetAction(r => Guard(() =>
+        var until = new Option<DateTimeOffset?>("--expires-at")
         {
-            using var vendor = VendorSigningKey.Load(r.GetValue(key2)!);
-            var grant = Grant.ForAllocations(vendor.KeyId, r.GetValue(allocationsCode)!, r.GetValue(count), DateTimeOffset.UtcNow, r.GetValue(until));
-            WriteGrant(r.GetValue(outFile2), GrantCodec.Sign(grant, vendor));
-        }));
+            Description = $"The last moment the grant may be applied, at most {GrantCodec.MaxApplyWindow.TotalDays:0} days from now (default: 7 days from now)",
+        };
+        var (key2, outFile2, pool2) = SignOptions();
+        var allocations = new Command("allocations", "An allocations grant: adds COUNT to the code's free pool, once") { allocationsCode, count, until, key2, outFile2, pool2 };
+        allocations.SetAction((r, ct) => SignAsync(r, pool2, ct, (vendor, poolId) =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            return Grant.ForAllocations(vendor.KeyId, poolId, r.GetValue(allocationsCode)!, r.GetValue(count), now, r.GetValue(until) ?? now.AddDays(7));
+        }, r.GetValue(key2)!, r.GetValue(outFile2)));
         sign.Subcommands.Add(allocations);
         return sign;
     }
 
-    private static (Option<string> Key, Option<string?> Out) SignOptions() => (
+    private static (Option<string> Key, Option<string?> Out, Option<string?> PoolId) SignOptions() => (
         new Option<string>("--key") { Description = $"The vendor key file (default: {LocalVendorKey}, the local key of a server started with no keys)", DefaultValueFactory = _ => LocalVendorKey },
-        new Option<string?>("--out") { Description = "Write the grant to this file (default: print it)" });
+        new Option<string?>("--out") { Description = "Write the grant to this file (default: print it)" },
+        new Option<string?>("--pool-id") { Description = "The pool the grant is for (its licensing pool); default: ask the server (--server)" });
+
+    /// <summary>Signs what <paramref name="make"/> builds, for the pool named by --pool-id or, without it, the one the server answers for.</summary>
+    private async Task<int> SignAsync(ParseResult r, Option<string?> pool, CancellationToken ct, Func<VendorSigningKey, string, Grant> make, string keyFile, string? outFile)
+    {
+        VendorSigningKey vendor;
+        try
+        {
+            vendor = VendorSigningKey.Load(keyFile);
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine(e.Message);
+            return ExitCodes.Usage;
+        }
+
+        using (vendor)
+        {
+            // What the vendor's tool refuses (seats 0, a window too long) is refused before any server is asked.
+            var checkedLocally = Guard(() => GrantCodec.Sign(make(vendor, r.GetValue(pool) ?? "pool"), vendor));
+            if (checkedLocally != ExitCodes.Ok) return checkedLocally;
+            var poolId = r.GetValue(pool);
+            if (string.IsNullOrWhiteSpace(poolId))
+            {
+                var asked = await RunAsync(r, ct, async client => poolId = (await client.GetPoolAsync(ct)).PoolId);
+                if (asked != ExitCodes.Ok) return asked;
+            }
+
+            return Guard(() => WriteGrant(outFile, GrantCodec.Sign(make(vendor, poolId!), vendor)));
+        }
+    }
 
     private static Option<string> GrantOption() =>
         new("--grant") { Description = "File holding the signed grant, or - for standard input", Required = true };

@@ -45,6 +45,7 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         root.Subcommands.Add(SetDistribution());
         root.Subcommands.Add(Status());
         root.Subcommands.Add(Servers());
+        root.Subcommands.Add(Pool());
         root.Subcommands.Add(Checkout());
         root.Subcommands.Add(Heartbeat());
         root.Subcommands.Add(Checkin());
@@ -135,6 +136,17 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         {
             var servers = await client.GetServersAsync(ct);
             Print(r, servers, () => Table(["SERVER", "STATUS", "ADDRESS", ""], servers.Select(s => new[] { s.ServerId, s.Status, s.Address, s.Self ? "(answered)" : "" })));
+        }));
+        return command;
+    }
+
+    private Command Pool()
+    {
+        var command = new Command("pool", "The pool's id (grants name it: licensing sign ... --pool-id), which vendor keys it trusts, and its trial seats");
+        command.SetAction((r, ct) => RunAsync(r, ct, async client =>
+        {
+            var pool = await client.GetPoolAsync(ct);
+            Print(r, pool, () => output.WriteLine($"pool {pool.PoolId}  trust: {pool.Trust}  trial seats {pool.TrialSeats} of {pool.TrialCap}"));
         }));
         return command;
     }
@@ -255,7 +267,8 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
     private void WriteLicense(LicenseInfo v)
     {
         var expires = v.ExpiresAt is { } at ? $"  expires {at:u}" : "";
-        output.WriteLine($"{v.Code}  product {v.Product}  seats {v.Seats}  free pool {v.FreePool}  version {v.Version}  leader {v.Leader}{expires}");
+        var trial = v.Trial ? "  TRIAL (seats of a trial key)" : "";
+        output.WriteLine($"{v.Code}  product {v.Product}  seats {v.Seats}  free pool {v.FreePool}  version {v.Version}  leader {v.Leader}{expires}{trial}");
         Table(
             ["  SERVER", "STATUS", "ALLOCATED", "SHARE", "IN USE", "THRESHOLD", "HELD"],
             v.Servers.Select(s => new[]

@@ -22,7 +22,11 @@ public sealed record LicenseInfo(
     int FreePool,
     long Version,
     string Leader,
-    IReadOnlyList<ServerShareInfo> Servers);
+    IReadOnlyList<ServerShareInfo> Servers,
+    bool Trial = false);
+
+/// <summary>The pool: the id grants must name, which vendor keys sign seats ("configured keys", "vendor keys", "trial keys"), trial seats.</summary>
+public sealed record PoolInfo(string PoolId, string Trust, int TrialSeats, int TrialCap);
 
 public sealed record ServerShareInfo(string ServerId, string Status, int Allocated, int InUse, double Threshold, int BaseShare, int Held);
 

@@ -94,6 +94,10 @@ public sealed partial class LicensingClient(
     public Task<IReadOnlyList<LicenseInfo>> GetLicensesAsync(CancellationToken cancellationToken = default) =>
         AnyAsync((api, s, ct) => api.SendAsync<IReadOnlyList<LicenseInfo>>(s, HttpMethod.Get, "api/v1/licenses", null, ct), idempotent: true, cancellationToken);
 
+    /// <summary>The pool id (a grant names it), the trust of the build, and the trial seats.</summary>
+    public Task<PoolInfo> GetPoolAsync(CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<PoolInfo>(s, HttpMethod.Get, "api/v1/pool", null, ct), idempotent: true, cancellationToken);
+
     public Task<IReadOnlyList<ServerInfo>> GetServersAsync(CancellationToken cancellationToken = default) =>
         AnyAsync((api, s, ct) => api.SendAsync<IReadOnlyList<ServerInfo>>(s, HttpMethod.Get, "api/v1/servers", null, ct), idempotent: true, cancellationToken);
 

@@ -6,6 +6,12 @@ public sealed class LicensingOptions
     /// <summary>The grain storage provider that holds every distribution, server record and lease.</summary>
     public const string StorageName = "licensing";
 
+    /// <summary>
+    /// The pool id to give a new pool (Licensing:PoolId), so that a vendor can sign its first grant before it runs; used
+    /// only when the pool has none yet (a stored pool id never changes). Empty: a random one (docs/security.md).
+    /// </summary>
+    public string? PoolId { get; set; }
+
     /// <summary>How long a lease lives without a heartbeat.</summary>
     public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(60);
 

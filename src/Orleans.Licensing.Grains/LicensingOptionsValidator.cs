@@ -11,6 +11,7 @@ internal sealed class LicensingOptionsValidator : IValidateOptions<LicensingOpti
         if (o.SyncCheckInterval <= TimeSpan.Zero) errors.Add("Licensing:SyncCheckInterval must be positive.");
         if (o.RedistributeInterval < TimeSpan.Zero) errors.Add("Licensing:RedistributeInterval must be zero (off) or positive.");
         if (o.GiveUpTimeout <= TimeSpan.Zero) errors.Add("Licensing:GiveUpTimeout must be positive.");
+        if (o.PoolId is { Length: > 0 } poolId && (poolId.Trim().Length is 0 or > 128 || poolId.Any(char.IsControl))) errors.Add("Licensing:PoolId must be 1 to 128 characters.");
         if (o.DenialHold < TimeSpan.Zero) errors.Add("Licensing:DenialHold must be zero or positive.");
         if (o.DefaultThreshold is < DistributionPlanner.MinThreshold or > 1.0 || double.IsNaN(o.DefaultThreshold))
             errors.Add($"Licensing:DefaultThreshold must be between {DistributionPlanner.MinThreshold} and 1.");

@@ -24,6 +24,8 @@ public static class LicensingSiloBuilderExtensions
         builder.Services.AddLicensingUsageLog();
         builder.Services.TryAddSingleton<IClientCallPolicy, PublicContractOnly>();
         builder.AddIncomingGrainCallFilter<ProtocolGuard>();
+        // Trusts no key unless the host registers its own verifier (the server: its trust anchor).
+        builder.Services.TryAddSingleton<IGrantVerifier>(TrustedKeysVerifier.None);
         return builder;
     }
 }

@@ -17,6 +17,12 @@ public static class GrantCodec
 
     public const int MaxSeats = 100_000_000;
 
+    /// <summary>
+    /// How long after its issue an allocations grant may be applied at most: a copy of a pool's database made before
+    /// the grant was applied can apply it again only until then (docs/security.md, restores and copies).
+    /// </summary>
+    public static readonly TimeSpan MaxApplyWindow = TimeSpan.FromDays(30);
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
@@ -34,7 +40,10 @@ public static class GrantCodec
 
     /// <summary>The grant, if <paramref name="text"/> is well formed and signed by a key of <paramref name="trusted"/> valid at <paramref name="now"/>.</summary>
     /// <exception cref="GrantException">The grant is refused; nothing may be applied.</exception>
-    public static Grant Verify(string? text, IEnumerable<TrustedVendorKey> trusted, DateTimeOffset now)
+    public static Grant Verify(string? text, IEnumerable<TrustedVendorKey> trusted, DateTimeOffset now) => VerifyKey(text, trusted, now).Grant;
+
+    /// <summary>As <see cref="Verify"/>, with the key that signed it (whether it is a trial key).</summary>
+    public static (Grant Grant, TrustedVendorKey Key) VerifyKey(string? text, IEnumerable<TrustedVendorKey> trusted, DateTimeOffset now)
     {
         var (grant, signed, signature) = Parse(text);
         var key = trusted.FirstOrDefault(k => k.Id == grant.KeyId)
@@ -43,8 +52,11 @@ public static class GrantCodec
         if (key.NotAfter is { } notAfter && notAfter <= now)
             throw new GrantException(GrantErrors.UntrustedKey, $"Key '{key.Id}' was trusted until {notAfter:O}.");
         if (grant.ExpiresAt is { } expires && expires <= now) throw new GrantException(GrantErrors.Expired, $"The grant expired at {expires:O}.");
-        return grant;
+        return (grant, key);
     }
+
+    /// <summary>The fields of a grant, NOT verified: only for a grant the leader already accepted (what to log).</summary>
+    public static Grant Decode(string text) => Parse(text).Grant;
 
     private static (Grant Grant, byte[] Signed, byte[] Signature) Parse(string? text)
     {
@@ -75,6 +87,7 @@ public static class GrantCodec
         if (!Text(grant.GrantId, 128)) throw Malformed("grantId must be 1 to 128 characters.");
         if (!Text(grant.KeyId, 128)) throw Malformed("keyId must be 1 to 128 characters.");
         if (!Text(grant.Code, 200) || grant.Code.Contains('/')) throw Malformed("code must be 1 to 200 characters with no '/'.");
+        if (!Text(grant.PoolId, 128)) throw Malformed("poolId must be 1 to 128 characters: a grant names the pool it is for (licensing pool shows it).");
         switch (grant.Kind)
         {
             case GrantKinds.LicenseCode:
@@ -85,6 +98,8 @@ public static class GrantCodec
             case GrantKinds.Allocations:
                 if (grant.Count is not (>= 1 and <= MaxSeats) || grant.Seats is not null || grant.Product is not null)
                     throw Malformed($"An allocations grant needs a count between 1 and {MaxSeats}, no seats and no product.");
+                if (grant.ExpiresAt is not { } applyBy || applyBy <= grant.IssuedAt || applyBy - grant.IssuedAt > MaxApplyWindow)
+                    throw Malformed($"An allocations grant needs expiresAt, after issuedAt and at most {MaxApplyWindow.TotalDays:0} days after it.");
                 break;
             default:
                 throw Malformed($"kind must be '{GrantKinds.LicenseCode}' or '{GrantKinds.Allocations}'.");

@@ -19,6 +19,12 @@ public static class GrantErrors
 
     /// <summary>The wrong kind of grant for the request, or a grant for another license code.</summary>
     public const string Mismatch = "grant-mismatch";
+
+    /// <summary>The grant names another pool (its pool id): it was issued for another installation.</summary>
+    public const string WrongPool = "grant-wrong-pool";
+
+    /// <summary>Seats signed by a trial key beyond the trial's cap per pool (<see cref="TrialLimit.Seats"/>).</summary>
+    public const string TrialLimit = "trial-limit";
 }
 
 /// <summary>A grant the server refuses; <see cref="Error"/> is one of <see cref="GrantErrors"/>.</summary>

@@ -60,8 +60,11 @@ public sealed class VendorSigningKey : IDisposable
     }
 }
 
-/// <summary>A vendor public key a server trusts, until <see cref="NotAfter"/> (rotation: trust old and new for a while).</summary>
-public sealed record TrustedVendorKey(string Id, string PublicKey, DateTimeOffset? NotAfter = null)
+/// <summary>
+/// A vendor public key a server trusts, until <see cref="NotAfter"/> (rotation: trust old and new for a while). Seats
+/// signed by a <see cref="Trial"/> key (the zero-setup local key) count against the trial cap.
+/// </summary>
+public sealed record TrustedVendorKey(string Id, string PublicKey, DateTimeOffset? NotAfter = null, bool Trial = false)
 {
     internal bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {

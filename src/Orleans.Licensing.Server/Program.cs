@@ -17,6 +17,10 @@ builder.Services.AddHostedService<AllocationHandback>();
 
 builder.AddLicensingSecurity();
 builder.Services.AddSingleton(TimeProvider.System);
+// One verifier of grants for the REST layer and the leaders of this silo: the build's pinned keys or the configured ones.
+builder.Services.AddSingleton(PinnedVendorKeys.OfThisBuild());
+builder.Services.AddSingleton<VendorTrust>();
+builder.Services.AddSingleton<Orleans.Licensing.IGrantVerifier>(sp => sp.GetRequiredService<VendorTrust>());
 builder.Services.AddSingleton<GrantCheck>();
 builder.Services.AddSingleton<PoolGateway>();
 builder.Services.AddSingleton<CredentialCheck>();   // the public contract's credentials (LicensingApiGrain)
@@ -37,7 +41,8 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
 }));
 builder.Services.AddHealthChecks()
     .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
-    .AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+    .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
+    .AddCheck<TrustHealthCheck>("trust", tags: ["ready"]);
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -48,7 +53,7 @@ app.MapOpenApi().AllowAnonymous();                 // /openapi/v1.json
 app.MapScalarApiReference().AllowAnonymous();      // /scalar: the browsable API reference
 app.MapGet("/", () => Results.Redirect("/scalar")).ExcludeFromDescription().AllowAnonymous();
 app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = TrustHealthCheck.WriteAsync }).AllowAnonymous();
 app.MapLicensingApi();
 app.MapAdminSurfaces();           // pool view, usage API, /metrics, /dashboard (docs/observability.md)
 

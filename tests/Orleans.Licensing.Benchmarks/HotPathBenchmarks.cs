@@ -40,6 +40,7 @@ public class ServerGrainCheckoutBenchmarks
             {
                 silo.UseLocalhostClustering(siloPort, gatewayPort);
                 silo.Configure<SiloOptions>(o => o.SiloName = "micro");
+                silo.Services.AddSingleton(BenchGrants.Verifier);
                 silo.AddLicensing(o => o.RedistributeInterval = TimeSpan.Zero);
                 if (Storage == "memory") silo.AddMemoryGrainStorage(LicensingOptions.StorageName);
                 else silo.Services.AddSqliteGrainStorage(LicensingOptions.StorageName, Path.Combine(_directory, "pool.db"));
@@ -49,7 +50,7 @@ public class ServerGrainCheckoutBenchmarks
         var grains = _silo.Services.GetRequiredService<IGrainFactory>();
         var code = $"micro-{Guid.NewGuid():N}";
         _server = grains.GetServerGrain("micro", code);
-        await _server.AddLicenseCode(new AddLicenseCode(new LicenseCode(code, "Micro", 1_000), new DistributionCriteria(Even: true)));
+        await _server.AddLicenseCode(await BenchGrants.CodeAsync(grains, code, "Micro", 1_000, new DistributionCriteria(Even: true)));
     }
 
     [GlobalCleanup]

@@ -55,7 +55,7 @@ internal static class WritesCommand
             await clientHost.StartAsync();
             var grains = clientHost.Services.GetRequiredService<IClusterClient>();
             var code = $"bench-{Guid.NewGuid():N}"[..20];
-            var distribution = await grains.GetServerGrain("server-a", code).AddLicenseCode(new AddLicenseCode(new LicenseCode(code, "bench", 10)));
+            var distribution = await grains.GetServerGrain("server-a", code).AddLicenseCode(await BenchGrants.CodeAsync(grains, code, "bench", 10));
             var checkout = await grains.GetServerGrain("server-b", code).Checkout(new CheckoutRequest("lease-1", "client-1", 1));
             Console.WriteLine($"client via gateway: code {code} added (version {distribution.Version}); checkout on server-b granted={checkout.Granted}");
             await clientHost.StopAsync();
@@ -153,6 +153,7 @@ internal static class WritesCommand
             builder.UseOrleans(silo =>
             {
                 silo.UseLicensingPostgres(connectionString);
+                silo.Services.AddSingleton(BenchGrants.Verifier);
                 silo.AddLicensing();
                 silo.Services.AddSingleton<Orleans.Licensing.Security.IClientCallPolicy, BenchmarkClientAdmitted>();
                 silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId));

@@ -46,7 +46,7 @@ public sealed class CliTests(PoolFixture pool)
         var code = PoolFixture.NewCode();
 
         var grant = TempFile();
-        var sign = await RunAsync("sign", "code", code, "--product", "Acme CAD", "--seats", "10", "--key", VendorKeyFile, "--out", grant);
+        var sign = await RunAsync("sign", "code", code, "--product", "Acme CAD", "--seats", "10", "--key", VendorKeyFile, "--out", grant, "--server", Server);
         Assert.Equal(ExitCodes.Ok, sign.Exit);
         var add = await RunAsync("add-code", "--grant", grant, "--server", Server);
         Assert.Equal(ExitCodes.Ok, add.Exit);
@@ -57,7 +57,7 @@ public sealed class CliTests(PoolFixture pool)
         Assert.Contains("grant-replayed", replay.Err);
 
         var allocations = TempFile();
-        Assert.Equal(ExitCodes.Ok, (await RunAsync("sign", "allocations", code, "--count", "5", "--key", VendorKeyFile, "--out", allocations)).Exit);
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("sign", "allocations", code, "--count", "5", "--key", VendorKeyFile, "--out", allocations, "--pool-id", TestSecurity.PoolId)).Exit);
         var more = await RunAsync("add-allocations", code, "--grant", allocations, "--server", Server, "--json");
         Assert.Equal(ExitCodes.Ok, more.Exit);
         var json = JsonNode.Parse(more.Out)!;
@@ -144,6 +144,9 @@ public sealed class CliTests(PoolFixture pool)
         Assert.Equal(ExitCodes.Usage, (await RunAsync("add-code", "--grant", Path.Combine(Keys, "missing.grant"), "-s", Server)).Exit);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("sign", "code", code, "--product", "P", "--seats", "0", "--key", VendorKeyFile)).Exit);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("sign", "code", code, "--product", "P", "--seats", "1", "--key", Path.Combine(Keys, "none.key"))).Exit);
+        var tooLong = await RunAsync("sign", "allocations", code, "--count", "1", "--expires-at", DateTimeOffset.UtcNow.AddDays(31).ToString("O"), "--key", VendorKeyFile, "--pool-id", "p");
+        Assert.Equal(ExitCodes.Usage, tooLong.Exit);
+        Assert.Contains("at most 30 days", tooLong.Err);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("no-such-command")).Exit);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("status", "-s", "not a url")).Exit);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("set-distribution", code, "--share", "alpha", "-s", Server)).Exit);
@@ -169,7 +172,7 @@ public sealed class CliTests(PoolFixture pool)
         Assert.Equal(ExitCodes.NotFound, unknown.Exit);
         Assert.Equal("https://orleans-licensing.dev/problems/unknown-license", (string?)JsonNode.Parse(unknown.Out)!["type"]);
         var allocations = TempFile();
-        Assert.Equal(ExitCodes.Ok, (await RunAsync("sign", "allocations", code, "--count", "1", "--key", VendorKeyFile, "--out", allocations)).Exit);
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("sign", "allocations", code, "--count", "1", "--key", VendorKeyFile, "--out", allocations, "--pool-id", TestSecurity.PoolId)).Exit);
         Assert.Equal(ExitCodes.NotFound, (await RunAsync("add-allocations", code, "--grant", allocations, "-s", Server)).Exit);
         Assert.Equal(ExitCodes.NotFound, (await RunAsync("checkout", code, "-s", Server)).Exit);
 

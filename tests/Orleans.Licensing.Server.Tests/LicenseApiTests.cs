@@ -73,7 +73,7 @@ public sealed class LicenseApiTests(PoolFixture pool)
     {
         var code = PoolFixture.NewCode();
         var before = (await Http.SendAsync(HttpMethod.Get, "api/v1/licenses")).Body!.AsArray().Count;
-        var grant = TestSecurity.SignPayload(payload.Replace("§", code));
+        var grant = TestSecurity.SignPayload(ForTestPool(payload.Replace("§", code)));
 
         var answer = await Http.SendAsync(HttpMethod.Post, "api/v1/licenses", $$"""{"grant":"{{grant}}","distribution":{{distribution ?? "null"}}}""");
 
@@ -144,20 +144,30 @@ public sealed class LicenseApiTests(PoolFixture pool)
     [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","issuedAt":"2026-01-01T00:00:00Z"}""", "grant-malformed")]
     [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"other-code","count":2,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-mismatch")]
     [InlineData("""{"kind":"license-code","grantId":"g§","keyId":"test-vendor","code":"§","product":"P","seats":2,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-mismatch")]
-    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","count":2,"issuedAt":"2026-01-01T00:00:00Z","expiresAt":"2021-01-01T00:00:00Z"}""", "grant-expired")]
+    [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"test-vendor","code":"§","count":2,"issuedAt":"2020-12-25T00:00:00Z","expiresAt":"2021-01-01T00:00:00Z"}""", "grant-expired")]
     [InlineData("""{"kind":"allocations","grantId":"g§","keyId":"retired-vendor","code":"§","count":2,"issuedAt":"2026-01-01T00:00:00Z"}""", "grant-untrusted-key")]
     public async Task Invalid_allocation_grants_are_refused_and_change_nothing(string payload, string error)
     {
         var code = PoolFixture.NewCode();
         var before = await pool.AddLicenseAsync(code, 6);
         var key = payload.Contains("retired-vendor") ? TestSecurity.RetiredVendor : TestSecurity.Vendor;
-        var json = $$"""{"grant":"{{TestSecurity.SignPayload(payload.Replace("§", code), key)}}"}""";
+        var json = $$"""{"grant":"{{TestSecurity.SignPayload(ForTestPool(payload.Replace("§", code)), key)}}"}""";
 
         var status = error switch { "grant-expired" or "grant-untrusted-key" => HttpStatusCode.Forbidden, _ => HttpStatusCode.BadRequest };
         AssertProblem(await Http.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/allocations", json), status, error);
 
         Assert.Equal(before.ToJsonString(), (await pool.GetLicenseAsync(code)).ToJsonString());
     }
+
+    /// <summary>The payload for the test servers' pool; an allocations grant without expiresAt gets a current apply window.</summary>
+    private static string ForTestPool(string payload)
+    {
+        payload = payload.Replace("\"keyId\"", $"\"poolId\":\"{TestSecurity.PoolId}\",\"keyId\"");
+        if (!payload.Contains("\"allocations\"") || payload.Contains("expiresAt")) return payload;
+        var now = DateTimeOffset.UtcNow;
+        return payload.Replace("\"issuedAt\":\"2026-01-01T00:00:00Z\"", $"\"issuedAt\":\"{now.AddMinutes(-1):O}\",\"expiresAt\":\"{now.AddDays(1):O}\"");
+    }
+
 
     [Fact, Trait("Claim", "7")]
     public async Task Explicit_shares_and_thresholds_change_the_distribution()
@@ -233,7 +243,14 @@ public sealed class LicenseApiTests(PoolFixture pool)
         Assert.True((bool)self["self"]!);
 
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("healthz")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("readyz")).StatusCode);
+        using var ready = await Http.GetAsync("readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("\ntrust: configured keys\n", await ready.Content.ReadAsStringAsync());
+
+        // The open build's pool: the pool id it was given at its first start, its trust, no trial seats.
+        var poolRead = (await Http.SendAsync(HttpMethod.Get, "api/v1/pool")).Body!;
+        Assert.Equal((TestSecurity.PoolId, "configured keys", 0, 10), ((string?)poolRead["poolId"], (string?)poolRead["trust"], (int)poolRead["trialSeats"]!, (int)poolRead["trialCap"]!));
+        Assert.Equal("configured keys", (string?)(await Http.SendAsync(HttpMethod.Get, "api/v1/usage/report")).Body!["trust"]);
 
         var document = (await Http.SendAsync(HttpMethod.Get, "openapi/v1.json")).Body!;
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToHashSet();

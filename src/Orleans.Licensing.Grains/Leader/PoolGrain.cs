@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Licensing.Grants;
 using Orleans.Placement;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -19,6 +20,7 @@ public sealed partial class PoolGrain(
     IClusterMembershipService membership,
     IServiceProvider services,
     IOptions<LicensingOptions> options,
+    IGrantVerifier grants,
     DeepCopier<PoolState> copier,
     ILogger<PoolGrain> logger) : Grain, IPoolGrain
 {
@@ -28,6 +30,7 @@ public sealed partial class PoolGrain(
     private GiveUps _giveUps = null!;
     private Fencing _fencing = null!;
     private IGrainTimer? _redistributing;
+    private string? _poolId;
 
     private string Code => this.GetPrimaryKeyString();
     private string LeaderServerId => silo.Name;
@@ -73,12 +76,13 @@ public sealed partial class PoolGrain(
 
     async Task<Distribution> IPoolGrain.AddLicenseCode(AddLicenseCode message)
     {
-        var license = message.License ?? throw Invalid("A license code is required.");
+        var (grant, trial) = await VerifyAsync(message.Grant, GrantKinds.LicenseCode);
+        var license = new LicenseCode(grant.Code, grant.Product!, grant.Seats!.Value, grant.ExpiresAt, trial);
         LicenseRules.Validate(license, Code);
         var criteria = message.Criteria ?? new DistributionCriteria(Even: true);
         DistributionPlanner.Validate(criteria, license.Seats);
 
-        EnsureNotApplied(message.GrantId);
+        EnsureNotApplied(grant.GrantId);
         if (S.License is { } existing)
         {
             // Idempotent: the same code again changes nothing; a different one is a conflict.
@@ -87,9 +91,10 @@ public sealed partial class PoolGrain(
             return Snapshot();
         }
 
+        if (trial) await GrainFactory.GetGrain<ICatalogGrain>(ICatalogGrain.Key).ReserveTrialSeats(grant.GrantId, license.Seats);
         await TurnAsync(async () =>
         {
-            Table.AddLicense(license, message.GrantId);
+            Table.AddLicense(license, grant.GrantId);
             await RefreshStatusAsync();
             await ApplyCriteriaAsync(criteria);
             await CommitAndSyncAsync();
@@ -105,11 +110,14 @@ public sealed partial class PoolGrain(
     {
         EnsureLicense();
         EnsureCode(message.Code);
-        LicenseRules.ValidateAddedSeats(S.Total, message.Count);
-        EnsureNotApplied(message.GrantId);
+        var (grant, trial) = await VerifyAsync(message.Grant, GrantKinds.Allocations);
+        var count = grant.Count!.Value;
+        LicenseRules.ValidateAddedSeats(S.Total, count);
+        EnsureNotApplied(grant.GrantId);
+        if (trial) await GrainFactory.GetGrain<ICatalogGrain>(ICatalogGrain.Key).ReserveTrialSeats(grant.GrantId, count);
         return await TurnAsync(async () =>
         {
-            Table.AddSeats(message.Count, message.GrantId);
+            Table.AddSeats(count, grant.GrantId, trial);
             await CommitAndSyncAsync();
             return Snapshot();
         });
@@ -232,10 +240,22 @@ public sealed partial class PoolGrain(
 
     Task<Distribution?> IPoolGrain.GetDistribution() => Task.FromResult(S.License is null ? null : Snapshot());
 
-    /// <summary>A grant id applies once, so a replayed grant (or a retry after a lost answer) adds nothing.</summary>
-    private void EnsureNotApplied(string? grantId)
+    /// <summary>
+    /// The leader's own check of a grant, whoever sent it: signature, key and expiry (<see cref="IGrantVerifier"/>),
+    /// then kind, license code and pool id. Seats come only from what passes here.
+    /// </summary>
+    private async Task<VerifiedGrant> VerifyAsync(string? text, string kind)
     {
-        if (grantId is not null && S.AppliedGrants.Contains(grantId))
+        var verified = grants.Verify(text, DateTimeOffset.UtcNow);
+        _poolId ??= await GrainFactory.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetPoolId();
+        GrantRules.For(verified, kind, Code, _poolId);
+        return verified;
+    }
+
+    /// <summary>A grant id applies once, so a replayed grant (or a retry after a lost answer) adds nothing.</summary>
+    private void EnsureNotApplied(string grantId)
+    {
+        if (S.AppliedGrants.Contains(grantId))
         {
             throw new LicensingException(LicensingErrors.GrantReplayed, $"Grant '{grantId}' was applied to '{Code}' before; nothing was added.");
         }

@@ -21,21 +21,21 @@ internal sealed class PoolTable(PoolState state, double defaultThreshold)
     }
 
     /// <summary>A new license code: every seat starts in the free pool.</summary>
-    public void AddLicense(LicenseCode license, string? grantId)
+    public void AddLicense(LicenseCode license, string grantId)
     {
         state.License = license;
         state.Total = license.Seats;
         state.FreePool = license.Seats;
-        if (grantId is not null) state.AppliedGrants.Add(grantId);
+        state.AppliedGrants.Add(grantId);
     }
 
-    /// <summary>More seats of a signed allocations grant: into the free pool.</summary>
-    public void AddSeats(int count, string? grantId)
+    /// <summary>More seats of a signed allocations grant: into the free pool. A code with trial seats is a trial code.</summary>
+    public void AddSeats(int count, string grantId, bool trial = false)
     {
-        if (grantId is not null) state.AppliedGrants.Add(grantId);
+        state.AppliedGrants.Add(grantId);
         state.Total += count;
         state.FreePool += count;
-        state.License = state.License! with { Seats = state.Total };
+        state.License = state.License! with { Seats = state.Total, Trial = state.License.Trial || trial };
     }
 
     public int TakeFromFreePool(int need, List<BorrowSource> sources)

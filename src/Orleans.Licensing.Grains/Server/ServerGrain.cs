@@ -304,14 +304,25 @@ public sealed partial class ServerGrain(
 
     // Admin changes are logged here, where the REST layer sends them, once the leader has made them durable.
     async Task<Distribution> IServerGrain.AddLicenseCode(AddLicenseCode message) =>
-        _usage.Admin(UsageKinds.CodeAdded, _code, _serverId, message.License?.Seats ?? 0, await Leader.AddLicenseCode(message));
+        Added(UsageKinds.CodeAdded, message.Grant, await Leader.AddLicenseCode(message));
 
     async Task<Distribution> IServerGrain.AddAllocations(AddAllocations message) =>
-        _usage.Admin(UsageKinds.AllocationsAdded, _code, _serverId, message.Count, await Leader.AddAllocations(message));
+        Added(UsageKinds.AllocationsAdded, message.Grant, await Leader.AddAllocations(message));
+
+    /// <summary>The leader accepted the grant (it verified it): log the seats it added and its grant id.</summary>
+    private Distribution Added(string kind, string grant, Distribution answer)
+    {
+        var applied = Orleans.Licensing.Grants.GrantCodec.Decode(grant);
+        LogGrantApplied(_code, applied.GrantId, applied.Seats ?? applied.Count ?? 0);
+        return _usage.Admin(kind, _code, _serverId, applied.Seats ?? applied.Count ?? 0, answer);
+    }
 
     async Task<Distribution> IServerGrain.ChangeDistributionCriteria(ChangeDistributionCriteria message) =>
         _usage.Admin(UsageKinds.DistributionChanged, _code, _serverId, 0, await Leader.ChangeDistributionCriteria(message));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{ServerId} adopted lease {LeaseId} ({Count}) from {Origin}")]
     private partial void LogAdopted(string serverId, string leaseId, string origin, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: grant {GrantId} applied ({Seats} seats)")]
+    private partial void LogGrantApplied(string code, string grantId, int seats);
 }

@@ -56,6 +56,7 @@ public sealed record LeaseResponse(
 }
 
 /// <summary>One license code: its seats, free pool, distribution version, current leader, and each server's share.</summary>
+/// <param name="Trial">Some of its seats were signed by a trial key (capped: see <see cref="PoolResponse"/>).</param>
 public sealed record LicenseResponse(
     string Code,
     string Product,
@@ -64,7 +65,13 @@ public sealed record LicenseResponse(
     int FreePool,
     long Version,
     string Leader,
-    IReadOnlyList<ServerShareResponse> Servers);
+    IReadOnlyList<ServerShareResponse> Servers,
+    bool Trial = false);
+
+/// <summary>The pool (GET /api/v1/pool): the id grants must name, which vendor keys sign seats, and the trial seats.</summary>
+/// <param name="Trust">"configured keys" (the open build), "vendor keys" (a vendor build) or "trial keys" (zero setup).</param>
+/// <param name="TrialSeats">Seats signed by trial keys so far, across all codes; at most <paramref name="TrialCap"/>.</param>
+public sealed record PoolResponse(string PoolId, string Trust, int TrialSeats, int TrialCap);
 
 /// <param name="InUse">Live from the server when it answers, else as last reported to the leader.</param>
 /// <param name="Held">For a down server: allocations kept for leases its clients may still fail over with.</param>

@@ -79,6 +79,10 @@ public static class LicensingEndpoints
             .WithName("Checkin").WithSummary("Check a lease in: clientId names the client it was granted to; at the server named by serverId, default: this one")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
+        api.MapGet("/pool", async (PoolGateway pool, IGrantVerifier verifier) => Results.Ok(await pool.GetPoolAsync(verifier)))
+            .WithTags("Servers").WithName("GetPool").WithSummary("The pool id (grants name it), which vendor keys this build trusts, and the trial seats")
+            .RequireAuthorization(LicensingPolicies.Reader).Produces<PoolResponse>();
+
         api.MapGet("/servers", (IClusterMembershipService membership, ServerSettings settings) => Results.Ok(Servers(membership, settings)))
             .WithTags("Servers").WithName("GetServers").WithSummary("The pool's license servers and their status").RequireAuthorization(LicensingPolicies.Tables)
             .Produces<IReadOnlyList<ServerResponse>>();

@@ -54,7 +54,7 @@ public static class ObservabilityEndpoints
         return csv ? Results.Text(Csv(events), "text/csv; charset=utf-8") : Results.Ok(events);
     }
 
-    private static async Task<IResult> ReportAsync(HttpContext context, UsageQueries queries, string? code, string? since, string? until, string? format)
+    private static async Task<IResult> ReportAsync(HttpContext context, UsageQueries queries, IGrantVerifier verifier, string? code, string? since, string? until, string? format)
     {
         var to = Time(until, "until") ?? DateTimeOffset.UtcNow;
         var from = Time(since, "since") ?? new DateTimeOffset(to.UtcDateTime.Date, TimeSpan.Zero).AddDays(-6);
@@ -62,7 +62,7 @@ public static class ObservabilityEndpoints
         if (to - from > MaxReportPeriod) throw Problems.Invalid($"A report covers at most {MaxReportPeriod.TotalDays} days.");
         var csv = Format(format);
         var report = await queries.ReportAsync(Code(code), from, to, context.RequestAborted);
-        var body = new UsageReportResponse(from, to, report.Days, report.OverIssues);
+        var body = new UsageReportResponse(from, to, report.Days, report.OverIssues, Orleans.Licensing.Grants.TrustModes.Describe(verifier.Mode));
         return csv ? Results.Text(ReportCsv(report), "text/csv; charset=utf-8") : Results.Ok(body);
     }
 
@@ -137,4 +137,5 @@ public static class ObservabilityEndpoints
 }
 
 /// <param name="OverIssues">Instants where the log counts more seats in use than the code had: empty when all is well.</param>
-public sealed record UsageReportResponse(DateTimeOffset Since, DateTimeOffset Until, IReadOnlyList<UsageDay> Days, IReadOnlyList<OverIssue> OverIssues);
+/// <param name="Trust">Which vendor keys signed the seats reported: "configured keys", "vendor keys" or "trial keys".</param>
+public sealed record UsageReportResponse(DateTimeOffset Since, DateTimeOffset Until, IReadOnlyList<UsageDay> Days, IReadOnlyList<OverIssue> OverIssues, string Trust);

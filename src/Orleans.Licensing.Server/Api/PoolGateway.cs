@@ -24,8 +24,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
     {
         var grant = grants.Verify(grantText, GrantKinds.LicenseCode);
         var code = Validate.Code(grant.Code);
-        var license = new LicenseCode(code, grant.Product!, grant.Seats!.Value, grant.ExpiresAt);
-        return await Here(code).AddLicenseCode(new AddLicenseCode(license, criteria, grant.GrantId));
+        return await Here(code).AddLicenseCode(new AddLicenseCode(grantText!.Trim(), criteria));
     }
 
     public async Task<LicenseResponse> AddAllocationsAsync(string code, AddAllocationsRequest body) =>
@@ -37,7 +36,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         var grant = grants.Verify(grantText, GrantKinds.Allocations);
         if (grant.Code != code) throw new LicensingException(GrantErrors.Mismatch, $"The grant adds allocations to '{grant.Code}', not '{code}'.");
         await EnsureKnownAsync(code);
-        return await Here(code).AddAllocations(new AddAllocations(code, grant.Count!.Value, grant.GrantId));
+        return await Here(code).AddAllocations(new AddAllocations(code, grantText!.Trim()));
     }
 
     /// <summary>Every live lease of a code, from each server that is up (a down server's leases are held at the leader).</summary>
@@ -70,6 +69,13 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         var codes = await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetCodes();
         var distributions = await Task.WhenAll(codes.Select(c => grains.GetGrain<IPoolGrain>(c).GetDistribution()));
         return await Task.WhenAll(distributions.OfType<Distribution>().Select(LiveAsync));
+    }
+
+    /// <summary>The pool: its id (grants name it), which keys it trusts, and the trial seats counted so far.</summary>
+    public async Task<PoolResponse> GetPoolAsync(IGrantVerifier verifier)
+    {
+        var catalog = grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key);
+        return new PoolResponse(await catalog.GetPoolId(), verifier.Mode.Describe(), await catalog.GetTrialSeats(), TrialLimit.Seats);
     }
 
     public async Task<LicenseResponse> GetLicenseAsync(string code) => View(await GetLiveLicenseAsync(code));
@@ -147,7 +153,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
     private async Task<LicenseResponse> ViewAsync(Distribution d) => View(await LiveAsync(d));
 
     private static LicenseResponse View(Distribution d) => new(d.License.Code, d.License.Product, d.Total, d.License.ExpiresAt, d.FreePool, d.Version,
-        d.LeaderServerId, [.. d.Servers.Select(s => new ServerShareResponse(s.ServerId, s.Status, s.Allocated, s.InUse, s.Threshold, s.BaseShare, s.Held))]);
+        d.LeaderServerId, [.. d.Servers.Select(s => new ServerShareResponse(s.ServerId, s.Status, s.Allocated, s.InUse, s.Threshold, s.BaseShare, s.Held))], d.License.Trial);
 
     /// <summary>The distribution with each functioning server's own in-use count now.</summary>
     public async Task<Distribution> LiveAsync(Distribution d)

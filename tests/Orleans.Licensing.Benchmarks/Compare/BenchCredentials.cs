@@ -35,7 +35,10 @@ internal sealed class BenchCredentials : IDisposable
 
     public AuthenticationHeaderValue Client(int client) => new("Bearer", client < PerClientKeys ? _clientKeys[client] : _sharedClientKey);
 
-    public string CodeGrant(string code, int seats) => GrantCodec.Sign(Grant.ForLicenseCode(Vendor.KeyId, code, "bench", seats, DateTimeOffset.UtcNow), Vendor);
+    /// <summary>The pool id the benchmark's servers are given (Licensing:PoolId), so that grants can name it before they run.</summary>
+    public const string PoolId = "bench-pool";
+
+    public string CodeGrant(string code, int seats) => GrantCodec.Sign(Grant.ForLicenseCode(Vendor.KeyId, PoolId, code, "bench", seats, DateTimeOffset.UtcNow), Vendor);
 
     public void Dispose()
     {

@@ -94,6 +94,7 @@ internal sealed class Cluster : IAsyncDisposable
             builder.UseOrleans(silo =>
             {
                 silo.UseLicensingPostgres(connectionString);
+                silo.Services.AddSingleton(BenchGrants.Verifier);
                 silo.AddLicensing();
                 silo.AddIncomingGrainCallFilter<LeaderCallCounter>();
                 silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId));
@@ -176,7 +177,7 @@ internal sealed class OursGrains(Cluster cluster) : Contender
     {
         foreach (var code in codes)
         {
-            await cluster.Grains(0).GetServerGrain(Cluster.ServerId(0), code).AddLicenseCode(new AddLicenseCode(new LicenseCode(code, "bench", seats)));
+            await cluster.Grains(0).GetServerGrain(Cluster.ServerId(0), code).AddLicenseCode(await BenchGrants.CodeAsync(cluster.Grains(0), code, "bench", seats));
         }
     }
 

@@ -107,6 +107,7 @@ internal sealed class HttpServers : Contender
                      ["DOTNET_gcServer"] = "0",
                      ["Logging__LogLevel__Default"] = "Warning",
                      ["Licensing__Security__KeysFile"] = _credentials.KeysFile,
+                     ["Licensing__PoolId"] = BenchCredentials.PoolId,
                  }.Concat(_extraEnvironment))
         {
             start.Environment[key] = value;

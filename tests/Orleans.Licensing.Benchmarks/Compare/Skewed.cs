@@ -33,7 +33,7 @@ internal sealed class OursSkewed(Cluster cluster, int clients, double busyShare)
     public override async Task SetUpAsync(IReadOnlyList<string> codes, int seats)
     {
         if (codes.Count != 1) throw new ArgumentException("the skewed workload has one code", nameof(codes));
-        var distribution = await cluster.Grains(0).GetServerGrain(Cluster.ServerId(0), codes[0]).AddLicenseCode(new AddLicenseCode(new LicenseCode(codes[0], "bench", seats)));
+        var distribution = await cluster.Grains(0).GetServerGrain(Cluster.ServerId(0), codes[0]).AddLicenseCode(await BenchGrants.CodeAsync(cluster.Grains(0), codes[0], "bench", seats));
         LeaderServer = distribution.LeaderServerId;
         var servers = Enumerable.Range(0, cluster.Silos.Count).ToList();
         var busy = servers.First(i => Cluster.ServerId(i) != LeaderServer);

@@ -30,7 +30,7 @@ internal static class ManyCodes
             add = await Driver.RunAsync(s.Codes, s.CodeInFlight, s.AddBudget, async i =>
             {
                 var server = i % n;
-                await cluster.Grains(server).GetServerGrain(Cluster.ServerId(server), Code(i)).AddLicenseCode(new AddLicenseCode(new LicenseCode(Code(i), "bench", n * s.SeatsPerServer)));
+                await cluster.Grains(server).GetServerGrain(Cluster.ServerId(server), Code(i)).AddLicenseCode(await BenchGrants.CodeAsync(cluster.Grains(server), Code(i), "bench", n * s.SeatsPerServer));
                 added[i] = true;
                 return true;
             }, "codes added");

@@ -25,7 +25,7 @@ internal static class ManyLeases
         var serverId = Cluster.ServerId(0);
         var grains = cluster.Grains(0);
         var grain = grains.GetServerGrain(serverId, code);
-        await grain.AddLicenseCode(new AddLicenseCode(new LicenseCode(code, "bench", seats)));
+        await grain.AddLicenseCode(await BenchGrants.CodeAsync(grains, code, "bench", seats));
 
         MemorySampler memory;
         PhaseResult fill;

@@ -7,7 +7,7 @@ namespace Orleans.Licensing.Server.Tests.Hostile;
 public static class HostileGrants
 {
     public const string GrantMalformed = "grant-malformed", GrantSignature = "grant-signature", GrantUntrusted = "grant-untrusted-key",
-        GrantExpired = "grant-expired", GrantReplayed = "grant-replayed", GrantMismatch = "grant-mismatch";
+        GrantExpired = "grant-expired", GrantReplayed = "grant-replayed", GrantMismatch = "grant-mismatch", GrantWrongPool = "grant-wrong-pool";
 
     public static string CodePayload(string code, int seats, string? grantId = null, string? keyId = null, DateTimeOffset? expiresAt = null,
         Action<JsonObject>? edit = null)
@@ -16,6 +16,7 @@ public static class HostileGrants
         {
             ["kind"] = "license-code", ["grantId"] = grantId ?? $"hostile-{code}-{seats}-{Guid.NewGuid():N}", ["keyId"] = keyId ?? HostileSecurity.VendorKeyId,
             ["code"] = code, ["product"] = "Hostile product", ["seats"] = seats, ["issuedAt"] = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O"),
+            ["poolId"] = HostileSecurity.PoolId,
         };
         if (expiresAt is { } e) payload["expiresAt"] = e.ToString("O");
         edit?.Invoke(payload);
@@ -28,9 +29,9 @@ public static class HostileGrants
         var payload = new JsonObject
         {
             ["kind"] = "allocations", ["grantId"] = grantId ?? $"hostile-alloc-{code}-{Guid.NewGuid():N}", ["keyId"] = keyId ?? HostileSecurity.VendorKeyId,
-            ["code"] = code, ["count"] = count, ["issuedAt"] = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O"),
+            ["code"] = code, ["count"] = count, ["issuedAt"] = DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O"),
+            ["poolId"] = HostileSecurity.PoolId, ["expiresAt"] = (expiresAt ?? DateTimeOffset.UtcNow.AddDays(1)).ToString("O"),
         };
-        if (expiresAt is { } e) payload["expiresAt"] = e.ToString("O");
         edit?.Invoke(payload);
         return payload.ToJsonString();
     }
@@ -98,7 +99,8 @@ public static partial class HostileCatalogue
     private static IEnumerable<HostileCase> Grants()
     {
         const string malformed = HostileGrants.GrantMalformed, signature = HostileGrants.GrantSignature, untrusted = HostileGrants.GrantUntrusted,
-            expired = HostileGrants.GrantExpired, replayed = HostileGrants.GrantReplayed, mismatch = HostileGrants.GrantMismatch;
+            expired = HostileGrants.GrantExpired, replayed = HostileGrants.GrantReplayed, mismatch = HostileGrants.GrantMismatch,
+            wrongPool = HostileGrants.GrantWrongPool;
         var newCode = "HOSTILE-NEW";
         string Fresh() => HostileGrants.CodePayload(newCode, 1000);
         string FreshAllocations(string code = HostileFixture.CodeA) => HostileGrants.AllocationsPayload(code, 1000);
@@ -122,6 +124,11 @@ public static partial class HostileCatalogue
             yield return G($"grant.signed-payload-not-json.{kind}", path, 400, malformed, () => Signed("not json"));
             yield return G($"grant.signed-payload-array.{kind}", path, 400, malformed, () => Signed("[]"));
             yield return G($"grant.signed-unknown-kind.{kind}", path, 400, malformed, () => Signed(HostileGrants.CodePayload(newCode, 5, edit: p => p["kind"] = "master-key")));
+            // Signed by the trusted key, but for another pool, or for none.
+            yield return G($"grant.other-pool.{kind}", path, 403, wrongPool, () => Signed(kind == "add-code"
+                ? HostileGrants.CodePayload(newCode, 1000, edit: p => p["poolId"] = "pool-of-someone-else") : HostileGrants.AllocationsPayload(HostileFixture.CodeA, 1000, edit: p => p["poolId"] = "pool-of-someone-else")));
+            yield return G($"grant.no-pool.{kind}", path, 400, malformed, () => Signed(kind == "add-code"
+                ? HostileGrants.CodePayload(newCode, 1000, edit: p => p.Remove("poolId")) : HostileGrants.AllocationsPayload(HostileFixture.CodeA, 1000, edit: p => p.Remove("poolId"))));
             yield return G($"grant.signed-missing-grant-id.{kind}", path, 400, malformed, () => Signed(HostileGrants.AllocationsPayload(HostileFixture.CodeA, 1, edit: p => p.Remove("grantId"))));
             yield return G($"grant.huge-10k.{kind}", path, 400, malformed, () => "olg1." + new string('A', 10_240) + ".AAAA");
             yield return GRaw($"grant.number.{kind}", path, 400, Invalid, """{"grant":5}""");
@@ -164,6 +171,8 @@ public static partial class HostileCatalogue
         yield return G("grant.signed-zero-count.allocations", Allocations, 400, malformed, () => Signed(HostileGrants.AllocationsPayload(HostileFixture.CodeA, 0)));
         yield return G("grant.signed-negative-count.allocations", Allocations, 400, malformed, () => Signed(HostileGrants.AllocationsPayload(HostileFixture.CodeA, -1000)));
         yield return G("grant.signed-count-float.allocations", Allocations, 400, malformed, () => Signed(HostileGrants.AllocationsPayload(HostileFixture.CodeA, 1, edit: p => p["count"] = 1.5)));
+        yield return G("grant.no-expiry.allocations", Allocations, 400, malformed, () => Signed(HostileGrants.AllocationsPayload(HostileFixture.CodeA, 5, edit: p => p.Remove("expiresAt"))));
+        yield return G("grant.apply-window-too-long.allocations", Allocations, 400, malformed, () => Signed(HostileGrants.AllocationsPayload(HostileFixture.CodeA, 5, expiresAt: DateTimeOffset.UtcNow.AddDays(400))));
         yield return GRaw("grant.legacy-count-body.allocations", Allocations, 400, malformed, """{"count":5}""");
     }
 }

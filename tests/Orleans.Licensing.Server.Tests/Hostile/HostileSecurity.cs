@@ -67,5 +67,8 @@ public static class HostileSecurity
 
     public static string VendorKeyId => TestSecurity.Vendor.KeyId;
 
+    /// <summary>The pool id of the servers under test (grants name it).</summary>
+    public static string PoolId => TestSecurity.PoolId;
+
     public static string RetiredKeyId => TestSecurity.RetiredVendor.KeyId;
 }

@@ -28,6 +28,9 @@ public static class TestSecurity
     public static readonly VendorSigningKey RetiredVendor = VendorSigningKey.Create("retired-vendor");
     public static readonly VendorSigningKey UnknownVendor = VendorSigningKey.Create("unknown-vendor");
 
+    /// <summary>The pool id every test server is given at its first start (Licensing:PoolId): grants name it.</summary>
+    public const string PoolId = "test-pool";
+
     public static readonly string AdminKey = ApiKeys.New();
     public static readonly string ReaderKey = ApiKeys.New();
     public static readonly string ClientKey = ApiKeys.New();
@@ -75,6 +78,7 @@ public static class TestSecurity
         env[capped + "ClientId"] = CappedPrefix + "*";
         env[capped + "MaxSeats"] = CappedSeats.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+        env["Licensing__PoolId"] = PoolId;
         env["Licensing__Security__VendorKeys__0__Id"] = Vendor.KeyId;
         env["Licensing__Security__VendorKeys__0__PublicKey"] = Vendor.PublicKey;
         env["Licensing__Security__VendorKeys__1__Id"] = RetiredVendor.KeyId;
@@ -120,13 +124,14 @@ public static class TestSecurity
     public static string CodeGrant(string code, int seats, string product = "Test product", DateTimeOffset? expiresAt = null, VendorSigningKey? key = null)
     {
         key ??= Vendor;
-        return GrantCodec.Sign(Grant.ForLicenseCode(key.KeyId, code, product, seats, DateTimeOffset.UtcNow, expiresAt), key);
+        return GrantCodec.Sign(Grant.ForLicenseCode(key.KeyId, PoolId, code, product, seats, DateTimeOffset.UtcNow, expiresAt), key);
     }
 
     public static string AllocationsGrant(string code, int count, DateTimeOffset? expiresAt = null, VendorSigningKey? key = null)
     {
         key ??= Vendor;
-        return GrantCodec.Sign(Grant.ForAllocations(key.KeyId, code, count, DateTimeOffset.UtcNow, expiresAt), key);
+        var now = DateTimeOffset.UtcNow;
+        return GrantCodec.Sign(Grant.ForAllocations(key.KeyId, PoolId, code, count, now, expiresAt ?? now.AddDays(1)), key);
     }
 
     /// <summary>A grant of any payload, even one a vendor's tool would refuse to sign: what a hostile or buggy signer sends.</summary>

@@ -189,7 +189,7 @@ public sealed class HelmPoolTests(ITestOutputHelper output) : IAsyncLifetime
             replicaCount = replicas,
             orleans = new { serviceId = ServiceId, clusterId = ClusterId, membership },
             postgresql = new { connectionString = ConnectionString },
-            extraEnv = new[] { new { name = "Licensing__LeaseTtl", value = "00:00:15" } },
+            extraEnv = new[] { new { name = "Licensing__LeaseTtl", value = "00:00:15" }, new { name = "Licensing__PoolId", value = TestSecurity.PoolId } },
             frontend = new { enabled = true },
             security = new { existingSecret = KeysSecret },
         });

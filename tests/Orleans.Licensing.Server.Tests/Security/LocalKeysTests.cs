@@ -42,10 +42,21 @@ public sealed class LocalKeysTests
             try
             {
                 var url = server.Url.ToString();
-                Assert.Equal(ExitCodes.Ok, (await Run("sign", "code", "CAD-2026", "--product", "Acme CAD", "--seats", "10", "--out", "cad.grant")).Exit);
+                // The README signs without --server: the CLI asks http://localhost:5000 for the pool id; here the server is elsewhere.
+                var sign = await Run("sign", "code", "CAD-2026", "--product", "Acme CAD", "--seats", "10", "--out", "cad.grant", "--server", url);
+                Assert.True(sign.Exit == ExitCodes.Ok, sign.Err);
                 var add = await Run("add-code", "--grant", "cad.grant", "--server", url);
                 Assert.True(add.Exit == ExitCodes.Ok, add.Err);
                 Assert.Contains("CAD-2026  product Acme CAD  seats 10", add.Out);
+                Assert.Contains("TRIAL", add.Out);
+
+                // The local keys are a trial: ten seats per pool, and the pool says so.
+                var pool = await Run("pool", "--server", url);
+                Assert.Matches(@"^pool pool-[0-9a-f]{32}  trust: trial keys  trial seats 10 of 10", pool.Out);
+                Assert.Equal(ExitCodes.Ok, (await Run("sign", "allocations", "CAD-2026", "--count", "1", "--out", "more.grant", "--server", url)).Exit);
+                var more = await Run("add-allocations", "CAD-2026", "--grant", "more.grant", "--server", url);
+                Assert.NotEqual(ExitCodes.Ok, more.Exit);
+                Assert.StartsWith("trial-limit:", more.Err);
                 Assert.Equal(ExitCodes.Ok, (await Run("checkout", "CAD-2026", "--count", "2", "--server", url)).Exit);
                 var status = await Run("status", "--server", url);
                 Assert.Matches(@"local\s+Up\s+10\s+10\s+2", status.Out);

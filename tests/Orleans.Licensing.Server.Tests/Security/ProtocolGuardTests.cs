@@ -28,8 +28,9 @@ public sealed class ProtocolGuardTests(PoolFixture pool)
         var grains = gateway.Client;
         var server = grains.GetServerGrain(PoolFixture.ServerId, code);
         var leader = grains.GetGrain<IPoolGrain>(code);
-        var license = new LicenseCode(code, "forged", 1_000_000);
-        var forged = new Distribution(license, 1_000_000, 0, long.MaxValue,
+        // Signed by the trusted test vendor: the filter refuses the internal protocol whatever the message holds.
+        var grant = TestSecurity.CodeGrant(code, 1_000);
+        var forged = new Distribution(new LicenseCode(code, "forged", 1_000_000), 1_000_000, 0, long.MaxValue,
             [new ServerShare(PoolFixture.ServerId, 1_000_000, 0, 1.0, 1_000_000, ServerStatus.Up, 0)], PoolFixture.ServerId);
 
         // One-way messages answer nothing: the table afterwards says whether they did anything.
@@ -45,14 +46,14 @@ public sealed class ProtocolGuardTests(PoolFixture pool)
             ["IServerGrain.GetUsage"] = () => server.GetUsage(),
             ["IServerGrain.GiveUp"] = () => server.GiveUp(new GiveUpRequest(Guid.NewGuid(), 3, GiveUpMode.Unused, long.MaxValue, 0, long.MaxValue)),
             ["IServerGrain.ExpireLeases"] = () => server.ExpireLeases(),
-            ["IServerGrain.AddLicenseCode"] = () => server.AddLicenseCode(new AddLicenseCode(new LicenseCode("FORGED-" + code, "forged", 1_000_000))),
-            ["IServerGrain.AddAllocations"] = () => server.AddAllocations(new AddAllocations(code, 1_000_000)),
+            ["IServerGrain.AddLicenseCode"] = () => server.AddLicenseCode(new AddLicenseCode(TestSecurity.CodeGrant("FORGED-" + code, 1_000))),
+            ["IServerGrain.AddAllocations"] = () => server.AddAllocations(new AddAllocations(code, TestSecurity.AllocationsGrant(code, 1_000))),
             ["IServerGrain.ChangeDistributionCriteria"] = () => server.ChangeDistributionCriteria(new ChangeDistributionCriteria(code, new DistributionCriteria(Even: true, FreePoolReserve: 5))),
             ["IPoolGrain.Borrow"] = () => leader.Borrow(new BorrowRequest(Guid.NewGuid(), PoolFixture.ServerId, 3, BorrowReason.ClientRequest, 0)),
             ["IPoolGrain.Rejoin"] = () => leader.Rejoin(PoolFixture.ServerId, "127.0.0.1:1@1"),
             ["IPoolGrain.GetSyncSince"] = () => leader.GetSyncSince(0),
-            ["IPoolGrain.AddLicenseCode"] = () => leader.AddLicenseCode(new AddLicenseCode(license)),
-            ["IPoolGrain.AddAllocations"] = () => leader.AddAllocations(new AddAllocations(code, 1_000_000)),
+            ["IPoolGrain.AddLicenseCode"] = () => leader.AddLicenseCode(new AddLicenseCode(grant)),
+            ["IPoolGrain.AddAllocations"] = () => leader.AddAllocations(new AddAllocations(code, TestSecurity.AllocationsGrant(code, 1_000))),
             ["IPoolGrain.ChangeDistributionCriteria"] = () => leader.ChangeDistributionCriteria(new ChangeDistributionCriteria(code, new DistributionCriteria(FreePoolReserve: 5))),
             ["IPoolGrain.Release"] = () => leader.Release(PoolFixture.ServerId),
             ["IPoolGrain.Redistribute"] = () => leader.Redistribute(),

@@ -135,14 +135,15 @@ public sealed class LeaderMessageTests(PoolFixture fixture)
         var code = PoolCluster.NewCode();
         var servers = _pool.ServerIds;
         await _pool.AddCodeAsync(code, 6, servers[0]);
-        var added = await _pool.Pool(code).AddAllocations(new AddAllocations(code, 4));
+        var added = await _pool.Pool(code).AddAllocations(await _pool.AllocationsAsync(code, 4));
         Assert.Equal(10, added.Total);
         Assert.Equal(10, added.License.Seats);
         Assert.Equal(4, added.FreePool);
         Assert.Equal(6, added.AllocatedSum);
 
-        await Assert.ThrowsAsync<LicensingException>(() => _pool.Pool(code).AddAllocations(new AddAllocations(code, 0)));
-        await Assert.ThrowsAsync<LicensingException>(() => _pool.Pool(code).AddAllocations(new AddAllocations(code, -3)));
+        // A vendor's tool refuses to sign a count below one; a grant that says so anyway is malformed.
+        var zero = await Assert.ThrowsAsync<LicensingException>(async () => await _pool.Pool(code).AddAllocations(new AddAllocations(code, TestGrants.Forge(await _pool.PoolIdAsync(), code, 0))));
+        Assert.Equal(LicensingErrors.GrantMalformed, zero.Error);
         Assert.Equal(10, (await _pool.DistributionAsync(code)).Total);
     }
 
@@ -153,19 +154,24 @@ public sealed class LeaderMessageTests(PoolFixture fixture)
         var code = PoolCluster.NewCode();
         var servers = _pool.ServerIds;
         await _pool.AddCodeAsync(code, 6, servers[0]);
-        var added = await _pool.Pool(code).AddAllocations(new AddAllocations(code, 4, GrantId: "grant-1"));
+        var grant = await _pool.AllocationsAsync(code, 4, grantId: "grant-1");
+        var added = await _pool.Pool(code).AddAllocations(grant);
         Assert.Equal(10, added.Total);
 
-        var replayed = await Assert.ThrowsAsync<LicensingException>(() => _pool.Server(servers[1], code).AddAllocations(new AddAllocations(code, 4, GrantId: "grant-1")));
+        var replayed = await Assert.ThrowsAsync<LicensingException>(() => _pool.Server(servers[1], code).AddAllocations(grant));
         Assert.Equal(LicensingErrors.GrantReplayed, replayed.Error);
         await _pool.Cluster.DeactivateAsync(_pool.Pool(code));
-        replayed = await Assert.ThrowsAsync<LicensingException>(() => _pool.Pool(code).AddAllocations(new AddAllocations(code, 4, GrantId: "grant-1")));
+        replayed = await Assert.ThrowsAsync<LicensingException>(() => _pool.Pool(code).AddAllocations(grant));
+        Assert.Equal(LicensingErrors.GrantReplayed, replayed.Error);
+
+        // Another grant under the same id (signed again) is the same grant to the leader.
+        replayed = await Assert.ThrowsAsync<LicensingException>(async () => await _pool.Pool(code).AddAllocations(await _pool.AllocationsAsync(code, 7, grantId: "grant-1")));
         Assert.Equal(LicensingErrors.GrantReplayed, replayed.Error);
 
         var after = await _pool.DistributionAsync(code);
         Assert.Equal(10, after.Total);
         Assert.Equal(added.Version, after.Version);
-        Assert.Equal(14, (await _pool.Pool(code).AddAllocations(new AddAllocations(code, 4, GrantId: "grant-2"))).Total);
+        Assert.Equal(14, (await _pool.Pool(code).AddAllocations(await _pool.AllocationsAsync(code, 4, grantId: "grant-2"))).Total);
     }
 
     [Fact]
@@ -176,7 +182,7 @@ public sealed class LeaderMessageTests(PoolFixture fixture)
         var code = PoolCluster.NewCode();
         var servers = _pool.ServerIds;
         await _pool.AddCodeAsync(code, 6, servers[0]);
-        var added = await _pool.Server(servers[1], code).AddAllocations(new AddAllocations(code, 5));
+        var added = await _pool.Server(servers[1], code).AddAllocations(await _pool.AllocationsAsync(code, 5));
         Assert.Equal(servers[0], added.LeaderServerId);
         Assert.Equal(11, added.Total);
         Assert.Equal(5, added.FreePool);
@@ -190,8 +196,9 @@ public sealed class LeaderMessageTests(PoolFixture fixture)
     {
         var code = PoolCluster.NewCode();
         var servers = _pool.ServerIds;
-        var license = new LicenseCode(code, "CAD Suite", 7, DateTimeOffset.UtcNow.AddYears(1));
-        var added = await _pool.Pool(code).AddLicenseCode(new AddLicenseCode(license));
+        var expires = DateTimeOffset.UtcNow.AddYears(1);
+        var license = new LicenseCode(code, "CAD Suite", 7, expires);
+        var added = await _pool.Pool(code).AddLicenseCode(new AddLicenseCode(await _pool.CodeGrantAsync(code, 7, "CAD Suite", expires)));
         Assert.Equal(license, added.License);
         Assert.Equal(7, added.Total);
         Assert.Equal(servers, added.Servers.Select(s => s.ServerId).ToList());
@@ -199,10 +206,10 @@ public sealed class LeaderMessageTests(PoolFixture fixture)
         Assert.Equal(1, added.FreePool);
         Assert.Contains(code, await _pool.Grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetCodes());
 
-        // The same code again changes nothing; other terms are a conflict.
-        var again = await _pool.Pool(code).AddLicenseCode(new AddLicenseCode(license));
+        // The same code again (another grant of the same terms) changes nothing; other terms are a conflict.
+        var again = await _pool.Pool(code).AddLicenseCode(new AddLicenseCode(await _pool.CodeGrantAsync(code, 7, "CAD Suite", expires)));
         Assert.Equal(added.Version, again.Version);
-        var conflict = await Assert.ThrowsAsync<LicensingException>(() => _pool.Pool(code).AddLicenseCode(new AddLicenseCode(license with { Seats = 8 })));
+        var conflict = await Assert.ThrowsAsync<LicensingException>(async () => await _pool.Pool(code).AddLicenseCode(new AddLicenseCode(await _pool.CodeGrantAsync(code, 8, "CAD Suite", expires))));
         Assert.Equal(LicensingErrors.Conflict, conflict.Error);
     }
 
@@ -213,14 +220,14 @@ public sealed class LeaderMessageTests(PoolFixture fixture)
     {
         var code = PoolCluster.NewCode();
         var servers = _pool.ServerIds;
-        var added = await _pool.Server(servers[2], code).AddLicenseCode(new AddLicenseCode(new LicenseCode(code, "p", 5),
+        var added = await _pool.Server(servers[2], code).AddLicenseCode(new AddLicenseCode(await _pool.CodeGrantAsync(code, 5, "p"),
             new DistributionCriteria(Shares: new Dictionary<string, int> { [servers[0]] = 1, [servers[1]] = 1, [servers[2]] = 2 })));
         Assert.Equal(1, added.FreePool);
         await AssertSyncedAsync(code, added);
         Assert.Contains(code, await _pool.Grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetCodes());
 
         // A code sent to a non-leader server of an existing pool is forwarded to that pool's leader.
-        var forwarded = await _pool.Server(servers[1], code).AddLicenseCode(new AddLicenseCode(new LicenseCode(code, "p", 5)));
+        var forwarded = await _pool.Server(servers[1], code).AddLicenseCode(new AddLicenseCode(await _pool.CodeGrantAsync(code, 5, "p")));
         Assert.Equal(added.LeaderServerId, forwarded.LeaderServerId);
         Assert.Equal(added.Version, forwarded.Version);
     }

@@ -33,7 +33,7 @@ public sealed class CongestionTests(PoolFixture fixture)
         Assert.Equal(before.Version, (await _pool.DistributionAsync(code)).Version);
 
         // A change that makes room reaches the server as a sync, and the next checkout there asks the leader again.
-        var added = await _pool.Server(servers[0], code).AddAllocations(new AddAllocations(code, 1));
+        var added = await _pool.Server(servers[0], code).AddAllocations(await _pool.AllocationsAsync(code, 1));
         await WaitAsync.UntilAsync(async () => (await denier.GetView()).AppliedVersion >= added.Version, "the denying server applied the change");
         Assert.True((await denier.Checkout(new CheckoutRequest("after-change", "e", 1))).Granted);
         var (distribution, views) = await Invariants.CheckAsync(_pool, code);

@@ -205,7 +205,7 @@ public sealed class RandomizedTests(RandomizedFixture fixture, ITestOutputHelper
                         await _pool.Server(server, _code).ExpireLeases();
                         break;
                     case "add-allocations":
-                        await _pool.Server(server, _code).AddAllocations(new AddAllocations(_code, _random.Next(1, 4)));
+                        await _pool.Server(server, _code).AddAllocations(await _pool.AllocationsAsync(_code, _random.Next(1, 4)));
                         break;
                     case "change-criteria":
                         var total = (await _pool.DistributionAsync(_code)).Total;

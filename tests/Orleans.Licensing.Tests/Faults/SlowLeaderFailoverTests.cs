@@ -31,7 +31,8 @@ public sealed class SlowLeaderFailoverTests(RandomizedFixture fixture)
         storage.FailWritesOf = (name, grain) => name == "pool" && grain == poolGrain && Interlocked.Exchange(ref armed, 0) == 1;
         try
         {
-            var busy = _pool.Server(leader, code).AddAllocations(new AddAllocations(code, 1));
+            var allocations = await _pool.AllocationsAsync(code, 1);
+            var busy = _pool.Server(leader, code).AddAllocations(allocations);
             await storage.FailingWriteStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
             var sent = DateTimeOffset.UtcNow;
             Assert.True(sent < lease.ExpiresAt, "the update must be sent in time");

@@ -21,6 +21,7 @@ public sealed class PoolCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             TestStorage.Configure(silo, _directory);
+            silo.Services.AddSingleton<IGrantVerifier>(TestGrants.Verifier);
             silo.AddLicensing(configure);
             if (productionGuard) ProductionPolicyWithTestHooks.Register(silo);
             else TestClientAdmitted.Register(silo);
@@ -64,8 +65,19 @@ public sealed class PoolCluster : IAsyncDisposable
         await Pool(code).GetDistribution() ?? throw new InvalidOperationException($"No license code {code}.");
 
     /// <summary>Creates a license code through <paramref name="viaServer"/>, whose silo then hosts its leader.</summary>
-    public Task<Distribution> AddCodeAsync(string code, int seats, string viaServer, DistributionCriteria? criteria = null) =>
-        Server(viaServer, code).AddLicenseCode(new AddLicenseCode(new LicenseCode(code, "product", seats), criteria));
+    public async Task<Distribution> AddCodeAsync(string code, int seats, string viaServer, DistributionCriteria? criteria = null) =>
+        await Server(viaServer, code).AddLicenseCode(new AddLicenseCode(await CodeGrantAsync(code, seats), criteria));
+
+    /// <summary>This cluster's pool id (the catalog makes it once).</summary>
+    public Task<string> PoolIdAsync() => Grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetPoolId();
+
+    /// <summary>A license code grant for this pool, signed by the test vendor.</summary>
+    public async Task<string> CodeGrantAsync(string code, int seats, string product = "product", DateTimeOffset? expiresAt = null) =>
+        TestGrants.Code(await PoolIdAsync(), code, seats, product, expiresAt);
+
+    /// <summary>An allocations grant for this pool, signed by the test vendor.</summary>
+    public async Task<AddAllocations> AllocationsAsync(string code, int count, string? grantId = null) =>
+        new(code, TestGrants.Allocations(await PoolIdAsync(), code, count, grantId: grantId));
 
     public static string NewCode(string prefix = "code") => $"{prefix}-{Guid.NewGuid():N}"[..24];
 

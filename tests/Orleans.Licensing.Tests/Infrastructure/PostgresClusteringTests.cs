@@ -30,7 +30,7 @@ public sealed class PostgresClusteringTests : IAsyncLifetime
         var client = await StartClientAsync();
         var grains = client.Services.GetRequiredService<IClusterClient>();
         var code = PoolCluster.NewCode();
-        await grains.GetServerGrain("server-a", code).AddLicenseCode(new AddLicenseCode(new LicenseCode(code, "product", 4)));
+        await grains.GetServerGrain("server-a", code).AddLicenseCode(new AddLicenseCode(TestGrants.Code(await grains.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetPoolId(), code, 4)));
         Assert.True((await grains.GetServerGrain("server-b", code).Checkout(new CheckoutRequest("lease", "client", 1))).Granted);
 
         await b.StopAsync(new CancellationToken(canceled: true));
@@ -53,6 +53,7 @@ public sealed class PostgresClusteringTests : IAsyncLifetime
         builder.UseOrleans(silo =>
         {
             silo.UseLicensingPostgres(TestStorage.PostgresConnectionString!);
+            silo.Services.AddSingleton<IGrantVerifier>(TestGrants.Verifier);
             silo.AddLicensing(o => o.RedistributeInterval = TimeSpan.Zero);
             TestClientAdmitted.Register(silo);
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (_clusterId, _clusterId));

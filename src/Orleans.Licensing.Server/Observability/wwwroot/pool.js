@@ -55,7 +55,7 @@
       const title = el('h3', { id: `code-${l.code}`, text: l.code });
       if (over.has(l.code)) title.append(el('span', { class: 'over-badge', text: 'over-issued in the last hour' }));
       article.append(title, el('p', { class: 'facts', text:
-        `${l.product} · ${l.seats} seats · ${inUse} in use · free pool ${l.freePool} · leader ${l.leader} · version ${l.version}` }));
+        `${l.product}${l.trial ? ' · trial' : ''} · ${l.seats} seats · ${inUse} in use · free pool ${l.freePool} · leader ${l.leader} · version ${l.version}` }));
       for (const s of l.servers) {
         const st = s.status === 'Down' || membership.get(s.serverId) === 'down' ? 'down' : 'up';
         const summary = `${s.serverId} (${st}): ${s.allocated} allocated, ${s.inUse} in use, ${s.held} held, threshold ${Math.round(s.threshold * 100)}%`;
@@ -93,6 +93,7 @@
         state.lastReport = Date.now();
         const from = new Date(Date.now() - 60 * 60 * 1000).toISOString();
         get(`api/v1/usage/report?since=${encodeURIComponent(from)}`).then(r => { state.overIssues = r.overIssues; renderCodes(); }).catch(() => {});
+        get('api/v1/pool').then(p => { $('trust').textContent = `Pool ${p.poolId} · trust: ${p.trust}` + (p.trust === 'trial keys' ? ` · trial seats ${p.trialSeats} of ${p.trialCap}` : ''); }).catch(() => {});
       }
       renderServers(); renderCodes(); renderEvents();
       $('updated').textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
