@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Orleans.Licensing.Tests.Infrastructure;
 using Orleans.Licensing.Usage;
 
 namespace Orleans.Licensing.Tests.Usage;
@@ -91,6 +92,24 @@ public sealed class UsageLogTrimTests
         var left = await store.QueryAsync(new UsageQuery("C", null, null, null, 100), CancellationToken.None);
         Assert.Equal(["new2", "new1", "new0"], left.Select(e => e.LeaseId));
         Assert.Equal(0, await store.PruneAsync(now.AddDays(-1), 10, CancellationToken.None));
+    }
+
+    [PostgresFact]
+    [Trait("Category", "Postgres")]
+    public async Task Retention_prunes_the_postgres_log_of_its_service_only()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var mine = new PostgresUsageStore(TestStorage.PostgresConnectionString!, "prune-" + Guid.NewGuid().ToString("N")[..12]);
+        var other = new PostgresUsageStore(TestStorage.PostgresConnectionString!, "prune-" + Guid.NewGuid().ToString("N")[..12]);
+        var old = Enumerable.Range(0, 25).Select(i => new UsageEvent(now.AddDays(-30).AddSeconds(i), UsageKinds.Checkout, "C", "s1", "c", 1, $"old{i}")).ToList();
+        await mine.WriteAsync([.. old, new UsageEvent(now, UsageKinds.Checkin, "C", "s1", "c", 1, "new")], CancellationToken.None);
+        await other.WriteAsync(old, CancellationToken.None);
+        var log = new UsageLog(mine, Options.Create(new UsageLogOptions { PruneBatch = 10 }), NullLogger<UsageLog>.Instance);
+
+        Assert.Equal(25, await log.PruneOnceAsync(now.AddDays(-1), CancellationToken.None));
+        Assert.Equal(["new"], (await mine.QueryAsync(new UsageQuery("C", null, null, null, 100), CancellationToken.None)).Select(e => e.LeaseId));
+        Assert.Equal(25, (await other.QueryAsync(new UsageQuery("C", null, null, null, 100), CancellationToken.None)).Count);
+        Assert.Equal(25, await other.PruneAsync(now.AddDays(-1), 100, CancellationToken.None));
     }
 
     [Fact]
