@@ -54,6 +54,12 @@ public sealed class ServerSettings
     public bool DiagnosticsEndpoint { get; set; }
 
     /// <summary>
+    /// The per-credential rate limit of the lease calls (<c>Licensing:Security:RateLimit</c>). On by default; off only
+    /// where something in front limits callers (a gateway) or to measure its cost (docs/benchmarks.md).
+    /// </summary>
+    public bool LeaseRateLimit { get; set; } = true;
+
+    /// <summary>
     /// TLS between the pool's servers (<see cref="SiloTls"/>): a PFX or PEM certificate file; empty: plain TCP (keep the
     /// silo ports on a private network then).
     /// </summary>
