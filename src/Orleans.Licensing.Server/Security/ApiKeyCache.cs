@@ -6,7 +6,7 @@ namespace Orleans.Licensing.Server.Security;
 
 /// <summary>
 /// The API keys verified lately, by their bytes: a request with a key seen before skips the SHA-256, its hex text and
-/// the ring's lookup. A small fixed table (<see cref="Slots"/>), a slot chosen by the process-randomized string hash
+/// the ring's lookup. A small fixed table (<see cref="Slots"/>, two ways per key), a slot chosen by the process-randomized string hash
 /// and compared in constant time (<see cref="CryptographicOperations.FixedTimeEquals"/>), so a slot answers only for
 /// the exact key that filled it. Only keys the ring trusts are kept (unknown keys are hashed every time and evict
 /// nothing), and every entry belongs to one ring snapshot: when the ring reloads (at most once a second) all entries
@@ -14,7 +14,7 @@ namespace Orleans.Licensing.Server.Security;
 /// </summary>
 public sealed class ApiKeyCache(KeyRing keys)
 {
-    public const int Slots = 256;
+    public const int Slots = 4096;
 
     private static readonly ConditionalWeakTable<KeyRing, ApiKeyCache> PerRing = [];
     private readonly Slot?[] _slots = new Slot?[Slots];
@@ -25,18 +25,24 @@ public sealed class ApiKeyCache(KeyRing keys)
     public ApiKeyEntry? Find(string key, DateTimeOffset now)
     {
         var generation = keys.Options;
-        var index = (int)((uint)key.GetHashCode() % Slots);
+        // Two ways per key: two keys of one slot do not evict each other on every request.
+        var first = (int)((uint)key.GetHashCode() % Slots);
+        var second = first ^ 1;
         Span<byte> bytes = key.Length <= 512 ? stackalloc byte[Encoding.UTF8.GetMaxByteCount(key.Length)] : new byte[Encoding.UTF8.GetMaxByteCount(key.Length)];
         bytes = bytes[..Encoding.UTF8.GetBytes(key, bytes)];
-        if (Volatile.Read(ref _slots[index]) is { } slot && ReferenceEquals(slot.Generation, generation) && CryptographicOperations.FixedTimeEquals(slot.Key, bytes))
+        if ((Hit(first, bytes, generation) ?? Hit(second, bytes, generation)) is { } hit)
         {
-            return slot.Entry.NotAfter is null || slot.Entry.NotAfter > now ? slot.Entry : null;
+            return hit.NotAfter is null || hit.NotAfter > now ? hit : null;
         }
 
         if (keys.FindApiKey(key, now) is not { } entry) return null;
-        Volatile.Write(ref _slots[index], new Slot(bytes.ToArray(), entry, generation));
+        var into = Volatile.Read(ref _slots[first]) is { } taken && ReferenceEquals(taken.Generation, generation) && Volatile.Read(ref _slots[second]) is not { } ? second : first;
+        Volatile.Write(ref _slots[into], new Slot(bytes.ToArray(), entry, generation));
         return entry;
     }
+
+    private ApiKeyEntry? Hit(int index, ReadOnlySpan<byte> key, SecurityOptions generation) =>
+        Volatile.Read(ref _slots[index]) is { } slot && ReferenceEquals(slot.Generation, generation) && CryptographicOperations.FixedTimeEquals(slot.Key, key) ? slot.Entry : null;
 
     /// <param name="Generation">The ring snapshot the entry was verified against (its options object: a new one per reload).</param>
     private sealed record Slot(byte[] Key, ApiKeyEntry Entry, SecurityOptions Generation);

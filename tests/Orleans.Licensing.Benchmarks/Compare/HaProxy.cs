@@ -30,7 +30,7 @@ internal sealed class HaProxy : IAsyncDisposable
         await File.WriteAllTextAsync(config, string.Join('\n',
         [
             "global",
-            "    maxconn 20000",
+            "    maxconn 4000",
             "    nbthread 1",
             "defaults",
             "    mode http",
@@ -59,8 +59,9 @@ internal sealed class HaProxy : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                var exited = $"haproxy exited with {process.ExitCode}: {string.Join(" | ", output.TakeLast(5))}";
                 await proxy.DisposeAsync();
-                return (null, $"haproxy exited with {process.ExitCode}: {string.Join(" | ", output.TakeLast(5))}");
+                return (null, exited);
             }
 
             try
