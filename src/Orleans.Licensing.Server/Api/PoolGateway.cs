@@ -12,12 +12,6 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
 {
     private static readonly TimeSpan LiveViewTimeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>
-    /// How long a heartbeat forwarded to the lease's server may take before this server treats that server as not
-    /// answering and adopts the lease (fail-over): well inside a client's attempt, which then has the adoption left.
-    /// </summary>
-    private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(2);
-
     public string ServerId => settings.ServerId;
 
     private IServerGrain Here(string code) => grains.GetServerGrain(settings.ServerId, code);
@@ -87,7 +81,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
     /// A heartbeat. When <see cref="HeartbeatBody.ServerId"/> names another server that is up (behind a load balancer
     /// a client's requests land on any server), it is forwarded to that server's grain and answered as that server
     /// answers: renewed there, or refused there (lease unknown, conflict), never turned into an adoption. Only when
-    /// the named server is not up, does not answer within <see cref="ForwardTimeout"/> or answers "unavailable" is it
+    /// the named server is not up, does not answer within <see cref="ServerSettings.HeartbeatForwardTimeout"/> or answers "unavailable" is it
     /// a fail-over update here (claims 13-15), exactly as a client that found its server dead and came here would do.
     /// </summary>
     public async Task<Lease> UpdateAsync(string code, string leaseId, HeartbeatBody body)
@@ -102,7 +96,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         {
             try
             {
-                return await grains.GetServerGrain(serverId, code).Update(update).WaitAsync(ForwardTimeout);
+                return await grains.GetServerGrain(serverId, code).Update(update).WaitAsync(settings.HeartbeatForwardTimeout);
             }
             catch (Exception e) when (TransientFailures.Is(e) || e is LicensingException { Error: LicensingErrors.Unavailable })
             {

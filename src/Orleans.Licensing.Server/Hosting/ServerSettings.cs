@@ -60,6 +60,13 @@ public sealed class ServerSettings
     public bool LeaseRateLimit { get; set; } = true;
 
     /// <summary>
+    /// How long a heartbeat forwarded to the lease's server (it reached this one through a load balancer) may take
+    /// before this server treats that server as not answering and adopts the lease. Keep it well inside the clients'
+    /// attempt timeout: it is added to a fail-over update while membership still lists a crashed server as active.
+    /// </summary>
+    public TimeSpan HeartbeatForwardTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// TLS between the pool's servers (<see cref="SiloTls"/>): a PFX or PEM certificate file; empty: plain TCP (keep the
     /// silo ports on a private network then).
     /// </summary>
