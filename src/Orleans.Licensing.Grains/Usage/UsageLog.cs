@@ -170,7 +170,7 @@ public sealed partial class UsageLog : BackgroundService, IUsageRecorder
             {
                 _heartbeats.Sweep(DateTimeOffset.UtcNow);
                 if (_options.Retention > TimeSpan.Zero) await PruneOnceAsync(DateTimeOffset.UtcNow - _options.Retention, stoppingToken);
-                await Task.Delay(_options.PruneInterval, stoppingToken);
+                await Task.Delay(_options.PruneInterval > TimeSpan.FromSeconds(1) ? _options.PruneInterval : TimeSpan.FromSeconds(1), stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
