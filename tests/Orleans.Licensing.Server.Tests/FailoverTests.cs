@@ -109,8 +109,8 @@ public sealed class FailoverTests : IAsyncLifetime
 
     /// <summary>
     /// Behind a Kubernetes Service a client's heartbeat lands on any server: one that is not the lease's forwards it to
-    /// the lease's server inside the cluster, which renews it (no adoption, no leader call); with that server killed,
-    /// the same heartbeat fails over as before.
+    /// the lease's server inside the cluster, which renews it (no adoption, no leader call), and a check-in naming
+    /// that server goes to it without a leader call too; with that server killed, the same heartbeat fails over as before.
     /// </summary>
     [Fact, Trait("Claim", "13")]
     public async Task A_heartbeat_at_another_server_renews_at_the_leases_server_while_it_is_up_and_fails_over_once_it_is_killed()
@@ -133,6 +133,12 @@ public sealed class FailoverTests : IAsyncLifetime
             Assert.Equal("second", (string?)renewed.Body!["serverId"]);
             Assert.True((DateTimeOffset)renewed.Body["expiresAt"]! >= expires);
         }
+
+        // A check-in at the primary naming the second server goes to the second's grain, without the leader either.
+        var other = await atSecond.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c2","count":1}""");
+        Assert.Equal(System.Net.HttpStatusCode.Created, other.Status);
+        var checkin = await http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{(string)other.Body!["leaseId"]!}?clientId=c2&serverId=second");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, checkin.Status);
 
         // No adoption, no call of the receiving server to the leader; the lease is still the second server's.
         var callsAfter = await PoolCallsAsync(http);
