@@ -15,7 +15,7 @@ namespace Orleans.Licensing.Server.Tests;
 public sealed class FailoverTests : IAsyncLifetime
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "licensing-tests", Guid.NewGuid().ToString("N"));
-    private readonly Dictionary<string, string> _settings = new() { ["Licensing__LeaseTtl"] = "00:00:09" };
+    private readonly Dictionary<string, string> _settings = new() { ["Licensing__LeaseTtl"] = "00:00:09", ["Licensing__DiagnosticsEndpoint"] = "true" };
     private ServerProcess _primary = null!;
     private ServerProcess _second = null!;
 
@@ -106,6 +106,69 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(4, Row(after, "primary").Int("inUse"));
         AssertTotal(after, 10);
     }
+
+    /// <summary>
+    /// Behind a Kubernetes Service a client's heartbeat lands on any server: one that is not the lease's forwards it to
+    /// the lease's server inside the cluster, which renews it (no adoption, no leader call), and a check-in naming
+    /// that server goes to it without a leader call too; with that server killed, the same heartbeat fails over as before.
+    /// </summary>
+    [Fact, Trait("Claim", "13")]
+    public async Task A_heartbeat_at_another_server_renews_at_the_leases_server_while_it_is_up_and_fails_over_once_it_is_killed()
+    {
+        var code = PoolFixture.NewCode();
+        using var http = _primary.CreateHttpClient();
+        using var atSecond = _second.CreateHttpClient();
+        await AddEvenLicenseAsync(http, code, 10);
+        var checkout = await atSecond.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c1","count":3}""");
+        Assert.Equal(System.Net.HttpStatusCode.Created, checkout.Status);
+        var leaseId = (string)checkout.Body!["leaseId"]!;
+        var expires = (DateTimeOffset)checkout.Body["expiresAt"]!;
+        var heartbeat = $$"""{"clientId":"c1","count":3,"serverId":"second"}""";
+        var callsBefore = await PoolCallsAsync(http);
+
+        for (var i = 0; i < 5; i++)
+        {
+            var renewed = await http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/leases/{leaseId}", heartbeat);
+            Assert.True(renewed.Status == System.Net.HttpStatusCode.OK, $"heartbeat {i}: {(int)renewed.Status} {renewed.Body?.ToJsonString()}");
+            Assert.Equal("second", (string?)renewed.Body!["serverId"]);
+            Assert.True((DateTimeOffset)renewed.Body["expiresAt"]! >= expires);
+        }
+
+        // A check-in at the primary naming the second server goes to the second's grain, without the leader either.
+        var other = await atSecond.SendAsync(HttpMethod.Post, $"api/v1/licenses/{code}/leases", """{"clientId":"c2","count":1}""");
+        Assert.Equal(System.Net.HttpStatusCode.Created, other.Status);
+        var checkin = await http.SendAsync(HttpMethod.Delete, $"api/v1/licenses/{code}/leases/{(string)other.Body!["leaseId"]!}?clientId=c2&serverId=second");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, checkin.Status);
+
+        // No adoption, no call of the receiving server to the leader; the lease is still the second server's.
+        var callsAfter = await PoolCallsAsync(http);
+        Assert.Equal(callsBefore.GetValueOrDefault("Borrow"), callsAfter.GetValueOrDefault("Borrow"));
+        Assert.Equal(callsBefore.GetValueOrDefault("GetDistribution"), callsAfter.GetValueOrDefault("GetDistribution"));
+        var view = await GetAsync(http, code);
+        Assert.Equal(3, Row(view, "second").Int("inUse"));
+        Assert.Equal(0, Row(view, "primary").Int("inUse"));
+
+        // The holder's refusal is passed on as it is, not turned into an adoption: wrong count, unknown lease.
+        var conflict = await http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/leases/{leaseId}", """{"clientId":"c1","count":2,"serverId":"second"}""");
+        Assert.True(conflict.Status is System.Net.HttpStatusCode.Conflict or System.Net.HttpStatusCode.NotFound, $"{(int)conflict.Status} {conflict.Body?.ToJsonString()}");
+        var unknown = await http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/leases/{Guid.NewGuid():N}", heartbeat);
+        Api.AssertProblem(unknown, System.Net.HttpStatusCode.NotFound, "lease-unknown");
+        Assert.Equal(0, Row(await GetAsync(http, code), "primary").Int("inUse"));
+
+        // The lease's server crashes: the same heartbeat now fails over to the primary (503 "retry" while it cannot yet).
+        await _second.KillAsync();
+        var adopted = await Until.ValueAsync(
+            () => http.SendAsync(HttpMethod.Put, $"api/v1/licenses/{code}/leases/{leaseId}", heartbeat),
+            a => a.Status != System.Net.HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(30), "the fail-over update to be answered");
+        Assert.True(adopted.Status == System.Net.HttpStatusCode.OK, $"{(int)adopted.Status} {adopted.Body?.ToJsonString()}");
+        Assert.Equal("primary", (string?)adopted.Body!["serverId"]);
+        Assert.Equal(leaseId, (string?)adopted.Body["leaseId"]);
+        Assert.Equal(3, Row(await GetAsync(http, code), "primary").Int("inUse"));
+    }
+
+    private static async Task<Dictionary<string, long>> PoolCallsAsync(HttpClient http) =>
+        (await http.GetFromJsonAsync<JsonObject>("api/v1/diagnostics/counters"))!["poolCalls"]!.AsObject()
+            .ToDictionary(p => p.Key, p => p.Value!.GetValue<long>());
 
     private static Task RenewedAsync(LicenseLease lease)
     {

@@ -8,6 +8,9 @@ public interface IUsageStore
 
     Task WriteAsync(IReadOnlyList<UsageEvent> batch, CancellationToken cancellationToken);
 
+    /// <summary>Deletes at most <paramref name="limit"/> of the oldest events before <paramref name="before"/>; the rows deleted.</summary>
+    Task<int> PruneAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
+
     /// <summary>
     /// Events in time order (then in the order they were written), at most <see cref="UsageQuery.Limit"/>; with
     /// <see cref="UsageQuery.NewestFirst"/> the newest ones, newest first.
@@ -24,6 +27,8 @@ public sealed class NoUsageStore : IUsageStore
     public bool IsDurable => false;
 
     public Task WriteAsync(IReadOnlyList<UsageEvent> batch, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<int> PruneAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) => Task.FromResult(0);
 
     public Task<IReadOnlyList<UsageEvent>> QueryAsync(UsageQuery query, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<UsageEvent>>([]);

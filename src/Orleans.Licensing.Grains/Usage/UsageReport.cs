@@ -17,9 +17,11 @@ public static class UsageReport
 {
     /// <summary>
     /// How far before <c>since</c> the report reads: a lease held at <c>since</c> has been checked out, adopted or
-    /// renewed within one lease lifetime before it (a client renews every third of it). Two lifetimes for slack.
+    /// renewed within one lease lifetime before it (a client renews every third of it), and the log holds a row of it
+    /// at most <paramref name="heartbeatSample"/> before that renewal (<see cref="HeartbeatSampler"/>). Two lifetimes
+    /// for slack.
     /// </summary>
-    public static TimeSpan Lookback(TimeSpan leaseTtl) => leaseTtl * 2;
+    public static TimeSpan Lookback(TimeSpan leaseTtl, TimeSpan heartbeatSample) => leaseTtl * 2 + (heartbeatSample > TimeSpan.Zero ? heartbeatSample : TimeSpan.Zero);
 
     /// <param name="events">In time order: the lease changes, denials and allocations-added of the codes, from <c>since</c> − lookback.</param>
     /// <param name="seatsNow">The seats each code has now; earlier seats are these minus the allocations added since.</param>

@@ -46,8 +46,8 @@ public static class LicensingEndpoints
 
         // Lease calls: a client credential acts only for the client ids it covers; each credential has its own rate limit.
         var leases = licenses.MapGroup("/{code}/leases").WithTags("Leases")
-            .RequireAuthorization(LicensingPolicies.Client).RequireRateLimiting(SecurityServices.RateLimitPolicy)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .RequireAuthorization(LicensingPolicies.Client).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        if (app.ServiceProvider.GetRequiredService<ServerSettings>().LeaseRateLimit) leases.RequireRateLimiting(SecurityServices.RateLimitPolicy);
         leases.MapPost("/", async (string code, HttpRequest request, ClaimsPrincipal user, PoolGateway pool) =>
             {
                 var body = await JsonBody.ReadAsync<CheckoutBody>(request);

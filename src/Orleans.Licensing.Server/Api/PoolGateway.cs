@@ -8,7 +8,7 @@ namespace Orleans.Licensing.Server.Api;
 /// What the REST layer of this license server asks of the pool: requests go to this server's own
 /// <see cref="IServerGrain"/> (claim 1), reads go to the leader and the catalog.
 /// </summary>
-public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, GrantCheck grants, KeyRing keys)
+public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, GrantCheck grants, KeyRing keys, IClusterMembershipService membership)
 {
     private static readonly TimeSpan LiveViewTimeout = TimeSpan.FromSeconds(2);
 
@@ -97,7 +97,13 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         return await Here(code).Checkout(new CheckoutRequest(leaseId, clientId, body.Count, cap));
     }
 
-    /// <summary>A heartbeat; when <see cref="HeartbeatBody.ServerId"/> names another server it is a fail-over update (claims 13-15).</summary>
+    /// <summary>
+    /// A heartbeat. When <see cref="HeartbeatBody.ServerId"/> names another server that is up (behind a load balancer
+    /// a client's requests land on any server), it is forwarded to that server's grain and answered as that server
+    /// answers: renewed there, or refused there (lease unknown, conflict), never turned into an adoption. Only when
+    /// the named server is not up, does not answer within <see cref="ServerSettings.HeartbeatForwardTimeout"/> or answers "unavailable" is it
+    /// a fail-over update here (claims 13-15), exactly as a client that found its server dead and came here would do.
+    /// </summary>
     public async Task<Lease> UpdateAsync(string code, string leaseId, HeartbeatBody body)
     {
         Validate.Code(code);
@@ -105,6 +111,19 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         var clientId = Validate.ClientId(body.ClientId);
         Validate.Count(body.Count);
         var serverId = Validate.ServerId(body.ServerId);
+        var update = new LeaseUpdate(leaseId, clientId, body.Count, serverId);
+        if (serverId != settings.ServerId && IsActive(serverId))
+        {
+            try
+            {
+                return await grains.GetServerGrain(serverId, code).Update(update).WaitAsync(settings.HeartbeatForwardTimeout);
+            }
+            catch (Exception e) when (TransientFailures.Is(e) || e is LicensingException { Error: LicensingErrors.Unavailable })
+            {
+                // Not answering: from here on this is what a client does when its server is gone.
+            }
+        }
+
         if (serverId != settings.ServerId)
         {
             // Fail-over is rare, so checking the origin costs the leader little; it keeps a made-up server id from
@@ -116,7 +135,18 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
             }
         }
 
-        return await Here(code).Update(new LeaseUpdate(leaseId, clientId, body.Count, serverId));
+        return await Here(code).Update(update);
+    }
+
+    /// <summary>Whether membership (this silo's view, no call) has an active silo named <paramref name="serverId"/>.</summary>
+    private bool IsActive(string serverId)
+    {
+        foreach (var member in membership.CurrentSnapshot.Members.Values)
+        {
+            if (member.Status == SiloStatus.Active && member.Name == serverId) return true;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -129,7 +159,9 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         Validate.LeaseId(leaseId);
         var client = Validate.ClientId(clientId);
         var holder = serverId is null ? settings.ServerId : Validate.ServerId(serverId);
-        if (holder != settings.ServerId) await EnsureServerAsync(code, holder);
+        // An active server of that name answers for itself (unknown lease: false below); asking the leader first
+        // would be a leader call per check-in behind a load balancer.
+        if (holder != settings.ServerId && !IsActive(holder)) await EnsureServerAsync(code, holder);
         if (!await grains.GetServerGrain(holder, code).Checkin(leaseId, client))
         {
             await EnsureKnownAsync(code);

@@ -54,6 +54,19 @@ public sealed class ServerSettings
     public bool DiagnosticsEndpoint { get; set; }
 
     /// <summary>
+    /// The per-credential rate limit of the lease calls (<c>Licensing:Security:RateLimit</c>). On by default; off only
+    /// where something in front limits callers (a gateway) or to measure its cost (docs/benchmarks.md).
+    /// </summary>
+    public bool LeaseRateLimit { get; set; } = true;
+
+    /// <summary>
+    /// How long a heartbeat forwarded to the lease's server (it reached this one through a load balancer) may take
+    /// before this server treats that server as not answering and adopts the lease. Keep it well inside the clients'
+    /// attempt timeout: it is added to a fail-over update while membership still lists a crashed server as active.
+    /// </summary>
+    public TimeSpan HeartbeatForwardTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// TLS between the pool's servers (<see cref="SiloTls"/>): a PFX or PEM certificate file; empty: plain TCP (keep the
     /// silo ports on a private network then).
     /// </summary>

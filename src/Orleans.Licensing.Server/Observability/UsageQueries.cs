@@ -4,7 +4,7 @@ using Orleans.Licensing.Usage;
 namespace Orleans.Licensing.Server.Observability;
 
 /// <summary>What the usage API, the pool view and the over-issue checker read from the durable usage log.</summary>
-public sealed class UsageQueries(IUsageStore store, IGrainFactory grains, IOptions<LicensingOptions> options)
+public sealed class UsageQueries(IUsageStore store, IGrainFactory grains, IOptions<LicensingOptions> options, IOptions<UsageLogOptions> log)
 {
     /// <summary>The most events one report reads; a longer period is answered as "too large" rather than slowly.</summary>
     public const int ReportEventLimit = 2_000_000;
@@ -15,12 +15,12 @@ public sealed class UsageQueries(IUsageStore store, IGrainFactory grains, IOptio
 
     /// <summary>
     /// Peak seats in use per code per day and denials per day in [since, until), plus the instants above the seats.
-    /// Reads one lease lifetime (×2) before <paramref name="since"/>, so leases held at <paramref name="since"/> count.
+    /// Reads two lease lifetimes plus the heartbeat sample interval before <paramref name="since"/>, so leases held at <paramref name="since"/> count.
     /// </summary>
     public async Task<UsageReportResult> ReportAsync(string? code, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
     {
         string[] kinds = [.. UsageKinds.LeaseChanges, UsageKinds.Denial, UsageKinds.AllocationsAdded];
-        var from = since - UsageReport.Lookback(options.Value.LeaseTtl);
+        var from = since - UsageReport.Lookback(options.Value.LeaseTtl, log.Value.HeartbeatSampleInterval);
         var events = await store.QueryAsync(new UsageQuery(code, from, until, kinds, ReportEventLimit + 1), cancellationToken);
         if (events.Count > ReportEventLimit)
         {

@@ -29,7 +29,7 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(malformed is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail(malformed));
         }
 
-        if (keys.FindApiKey(key, TimeProvider.GetUtcNow()) is not { } entry) return Task.FromResult(AuthenticateResult.Fail("Unknown or expired API key."));
+        if (ApiKeyCache.For(keys).Find(key, TimeProvider.GetUtcNow()) is not { } entry) return Task.FromResult(AuthenticateResult.Fail("Unknown or expired API key."));
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, entry.Id), new(ClaimTypes.Name, entry.Id), new(ClaimTypes.Role, entry.Role) };
         if (!string.IsNullOrEmpty(entry.ClientId)) claims.Add(new Claim(LicensingPolicies.ClientIdClaim, entry.ClientId));
         if (entry.MaxSeats is { } max) claims.Add(new Claim(LicensingPolicies.MaxSeatsClaim, max.ToString(CultureInfo.InvariantCulture)));

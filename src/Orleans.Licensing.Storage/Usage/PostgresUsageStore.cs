@@ -32,6 +32,20 @@ public sealed class PostgresUsageStore(string connectionString, string serviceId
         await copy.CompleteAsync(cancellationToken);
     }
 
+    public async Task<int> PruneAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            DELETE FROM licensing_usage_log WHERE id IN
+              (SELECT id FROM licensing_usage_log WHERE service_id = $1 AND at < $2 ORDER BY at LIMIT $3)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = serviceId, NpgsqlDbType = NpgsqlDbType.Varchar });
+        command.Parameters.Add(new NpgsqlParameter { Value = before.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private static Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
         value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
 

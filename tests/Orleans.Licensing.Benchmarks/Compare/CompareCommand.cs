@@ -43,12 +43,12 @@ internal static class CompareCommand
         var missing = new List<string>(NotMeasured);
         var targets = new TargetChecks(settings, args, runId, missing);
 
-        async Task RunContenderAsync(Contender contender)
+        async Task RunContenderAsync(Contender contender, bool hotOnly = false)
         {
             contenders[contender.Name] = contender.Description;
             Console.WriteLine($"-- {contender.Name}: {contender.Description}");
             var first = true;
-            foreach (var (name, codes) in workloads)
+            foreach (var (name, codes) in workloads.Where(w => !hotOnly || w.Name == "hot"))
             {
                 // The first workload of a contender also warms up its code: tiered compilation with PGO runs the hot
                 // path instrumented for seconds, and a short warm-up measured that, not the contender (the same build
@@ -125,21 +125,26 @@ internal static class CompareCommand
             await RunContenderAsync(new SingleGrain(cluster));
         });
 
-        await GuardAsync("ours-http (3 server processes)", async () =>
+        // HTTP rows: the defaults (both workloads, half load), then one row per knob on the hot code, each on fresh
+        // server processes (--http-rows picks them, --http-env adds settings to every row).
+        foreach (var row in HttpRows.Parse(args))
         {
-            var (servers, serversMissing) = await HttpServers.StartAsync(settings.ConnectionString, 3);
-            if (servers is null)
+            await GuardAsync($"{row.Name} (3 server processes)", async () =>
             {
-                missing.Add($"ours-http: {serversMissing}");
-                return;
-            }
+                var (servers, serversMissing) = await HttpServers.StartAsync(settings.ConnectionString, 3, row.Environment, row.Name, row.Variant, row.ViaProxy);
+                if (servers is null)
+                {
+                    missing.Add($"{row.Name}: {serversMissing}");
+                    return;
+                }
 
-            await using (servers)
-            {
-                await RunContenderAsync(servers);
-                await targets.HalfLoadAsync(servers, results);
-            }
-        });
+                await using (servers)
+                {
+                    await RunContenderAsync(servers, hotOnly: row.Name != HttpRows.Default);
+                    if (row.Name == HttpRows.Default) await targets.HalfLoadAsync(servers, results);
+                }
+            });
+        }
 
         var congestion = new Congestion(settings, args, runId);
         await GuardAsync("congestion (3 server processes)", congestion.RunAsync);
@@ -151,10 +156,20 @@ internal static class CompareCommand
         foreach (var m in missing) Console.WriteLine($"not measured: {m}");
 
         var hot = results.Where(r => r.Workload == "hot").ToDictionary(r => r.Contender);
-        string Ratio(string baseline) =>
-            hot.TryGetValue("ours", out var ours) && hot.TryGetValue(baseline, out var other) && other.PairsPerSecond > 0
+        string Ratio(string baseline, string mine = "ours", string workload = "hot")
+        {
+            var rows = results.Where(r => r.Workload == workload).ToDictionary(r => r.Contender);
+            return rows.TryGetValue(mine, out var ours) && rows.TryGetValue(baseline, out var other) && other.PairsPerSecond > 0
                 ? (ours.PairsPerSecond / other.PairsPerSecond).ToString("F2", CultureInfo.InvariantCulture)
                 : "n/a";
+        }
+
+        // Per-client fairness beside each ratio: min–max pairs per client of the two rows compared.
+        string Fair(string mine, string baseline, string workload = "hot")
+        {
+            string One(string name) => results.FirstOrDefault(r => r.Workload == workload && r.Contender == name) is { } r ? $"{r.MinPairsPerClient}–{r.MaxPairsPerClient}" : "n/a";
+            return $"({One(mine)} vs {One(baseline)})";
+        }
         // Leader calls at steady state: the measured window of the skewed workload (the hot one never borrows).
         var leaderCalls = targets.LeaderCallsPercent;
         var ratios = new Dictionary<string, string>
@@ -164,11 +179,19 @@ internal static class CompareCommand
             ["single-grain"] = Ratio("single-grain"),
             ["leader-calls-percent"] = leaderCalls,
             ["leader-calls-workload"] = "skewed, measured window",
+            ["http-postgres-counter"] = Ratio("postgres-counter", HttpRows.Default),
+            ["http-redis-semaphore"] = Ratio("redis-semaphore", HttpRows.Default),
+            ["http-spread-postgres-counter"] = Ratio("postgres-counter", HttpRows.Default, "spread"),
+            ["proxy-vs-direct"] = Ratio(HttpRows.Default, HttpRows.Proxy),
+            ["usage-log-on-vs-off"] = Ratio(HttpRows.LogOff, HttpRows.Default),
+            ["rate-limit-on-vs-off"] = Ratio(HttpRows.RateLimitOff, HttpRows.Default),
+            ["proxy-leader-calls-percent-of-requests"] = hot.TryGetValue(HttpRows.Proxy, out var proxied) && proxied.LeaderCalls is { } calls && proxied.Checkouts > 0
+                ? (100.0 * calls / (2.0 * proxied.Checkouts)).ToString("F2", CultureInfo.InvariantCulture) : "n/a",
         };
         foreach (var workload in workloads.Select(w => w.Name))
         {
             var byName = results.Where(r => r.Workload == workload).ToDictionary(r => r.Contender);
-            foreach (var mine in new[] { "ours", "ours-http" })
+            foreach (var mine in new[] { "ours", HttpRows.Default })
             {
                 if (!byName.TryGetValue(mine, out var ours)) continue;
                 if (byName.Count == 1) continue;
@@ -188,7 +211,11 @@ internal static class CompareCommand
                 ratiosOnHotCode = ratios, notMeasured = missing },
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.WriteLine($"json: {Path.GetFullPath(path)}");
-        Console.WriteLine($"ratios: postgres-counter={ratios["postgres-counter"]} redis-semaphore={ratios["redis-semaphore"]} single-grain={ratios["single-grain"]} leader-calls={leaderCalls}%");
+        Console.WriteLine($"ratios: postgres-counter={ratios["postgres-counter"]} redis-semaphore={ratios["redis-semaphore"]} single-grain={ratios["single-grain"]} leader-calls={leaderCalls}% "
+            + $"http-postgres-counter={ratios["http-postgres-counter"]}{Fair(HttpRows.Default, "postgres-counter")} http-redis-semaphore={ratios["http-redis-semaphore"]}{Fair(HttpRows.Default, "redis-semaphore")} "
+            + $"http-spread-postgres-counter={ratios["http-spread-postgres-counter"]}{Fair(HttpRows.Default, "postgres-counter", "spread")} proxy-vs-direct={ratios["proxy-vs-direct"]}{Fair(HttpRows.Proxy, HttpRows.Default)} "
+            + $"usage-log-on-vs-off={ratios["usage-log-on-vs-off"]}{Fair(HttpRows.Default, HttpRows.LogOff)} rate-limit-on-vs-off={ratios["rate-limit-on-vs-off"]}{Fair(HttpRows.Default, HttpRows.RateLimitOff)} "
+            + $"proxy-leader-calls={ratios["proxy-leader-calls-percent-of-requests"]}% of requests");
         return 0;
     }
 
@@ -207,7 +234,7 @@ internal static class CompareCommand
         foreach (var r in results)
         {
             var leader = r.LeaderCallsPerCheckout is { } l ? $"{r.LeaderCalls} / {r.Checkouts} = {l * 100:F2}%"
-                : r.Contender == "ours-http" ? "not counted (other processes)" : "no leader";
+                : "no leader";
             s.AppendLine(CultureInfo.InvariantCulture, $"| {r.Workload} ({r.Codes} code{(r.Codes == 1 ? "" : "s")}) | {r.Contender} | {r.PairsPerSecond:F1} | {r.CheckoutP50Ms:F2} | {r.CheckoutP99Ms:F2} | {r.PairP50Ms:F2} | {r.PairP99Ms:F2} | {leader} | {r.MinPairsPerClient}–{r.MaxPairsPerClient} | {r.Denied} | {r.Errors} | {r.PeakProcessRssMb:F0} | {r.PeakStorePssMb:F0} | {r.MachineCpuBusyPercent:F0} | {r.ProcessCpuPercent:F0} | {r.StoreCpuPercent:F0} | {r.OtherCpuPercent:F0} | {r.PostgresWalSyncsPerPair:F2} |");
         }
 

@@ -21,6 +21,9 @@ internal abstract class Contender : IAsyncDisposable
     /// <summary>Calls to the leader (PoolGrain.Borrow) so far; null for contenders without a leader.</summary>
     public virtual long? LeaderCalls => null;
 
+    /// <summary><see cref="LeaderCalls"/>, for contenders that must ask other processes.</summary>
+    public virtual Task<long?> LeaderCallsAsync() => Task.FromResult(LeaderCalls);
+
     /// <summary>Processes outside this one that do the contender's durable work (their memory is sampled).</summary>
     public virtual IReadOnlyList<int> StoreProcesses => [];
 

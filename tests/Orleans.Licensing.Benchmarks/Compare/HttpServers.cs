@@ -10,7 +10,8 @@ namespace Orleans.Licensing.Benchmarks.Compare;
 /// <summary>
 /// This project over HTTP: three license server processes (the built Orleans.Licensing.Server.dll, PostgreSQL mode:
 /// ADO.NET clustering and storage) on loopback ports, configured through environment variables as an operator does.
-/// Client i calls the REST API of server i mod 3.
+/// Client i calls the REST API of server i mod 3, or every request goes through a round-robin HAProxy in front of the
+/// servers (<see cref="HaProxy"/>: a Kubernetes Service). Leader calls are read from each server's diagnostics endpoint.
 /// </summary>
 internal sealed class HttpServers : Contender
 {
@@ -27,10 +28,13 @@ internal sealed class HttpServers : Contender
 
     private readonly string _dll;
     private readonly IReadOnlyDictionary<string, string> _extraEnvironment;
+    private readonly string _name;
+    private readonly string _variant;
+    private HaProxy? _proxy;
 
-    private HttpServers(string connectionString, string dll, IReadOnlyDictionary<string, string>? extraEnvironment)
+    private HttpServers(string connectionString, string dll, IReadOnlyDictionary<string, string>? extraEnvironment, string name, string variant)
     {
-        (_connectionString, _dll, _extraEnvironment) = (connectionString, dll, extraEnvironment ?? new Dictionary<string, string>());
+        (_connectionString, _dll, _extraEnvironment, _name, _variant) = (connectionString, dll, extraEnvironment ?? new Dictionary<string, string>(), name, variant);
 
         // A run stopped from outside (Ctrl+C, SIGTERM from `timeout`) must not leave server processes behind: they
         // would load the machine for the next run.
@@ -108,6 +112,7 @@ internal sealed class HttpServers : Contender
                      ["Logging__LogLevel__Default"] = "Warning",
                      ["Licensing__Security__KeysFile"] = _credentials.KeysFile,
                      ["Licensing__PoolId"] = BenchCredentials.PoolId,
+                     ["Licensing__DiagnosticsEndpoint"] = "true",
                  }.Concat(_extraEnvironment))
         {
             start.Environment[key] = value;
@@ -122,21 +127,42 @@ internal sealed class HttpServers : Contender
         return (process, url);
     }
 
-    public override string Name => "ours-http";
+    public override string Name => _name;
 
     public override string Description =>
-        $"3 license server processes (Orleans.Licensing.Server, ConnectionStrings__Licensing = PostgreSQL, default settings); client i calls POST/DELETE /api/v1/licenses/{{code}}/leases on server i mod 3; one HttpClient";
+        $"3 license server processes (Orleans.Licensing.Server, ConnectionStrings__Licensing = PostgreSQL, {_variant}); "
+        + (_proxy is null ? "client i calls POST/DELETE /api/v1/licenses/{code}/leases on server i mod 3" : "every request through HAProxy (round-robin per request) in front of the 3 servers")
+        + $"; one HttpClient (max connections per server: {(int.TryParse(Environment.GetEnvironmentVariable("BENCH_HTTP_CONNECTIONS"), out var max) ? max : "unlimited")})";
 
-    public override IReadOnlyList<int> StoreProcesses => [.. _servers.Select(s => s.Process.Id), .. ProcessMemory.PostgresProcesses()];
+    public override IReadOnlyList<int> StoreProcesses => [.. _servers.Select(s => s.Process.Id), .. _proxy is null ? [] : new[] { _proxy.ProcessId }, .. ProcessMemory.PostgresProcesses()];
+
+    /// <summary>Every call the servers made to a leader (IPoolGrain, any method), summed over their diagnostics counters.</summary>
+    public override async Task<long?> LeaderCallsAsync()
+    {
+        long total = 0;
+        foreach (var (_, url) in _servers)
+        {
+            var counters = await AdminHttp.GetFromJsonAsync<Diagnostics>(new Uri(url, "api/v1/diagnostics/counters"));
+            total += counters?.PoolCalls.Values.Sum() ?? 0;
+        }
+
+        return total;
+    }
+
+    private sealed record Diagnostics(string ServerId, Dictionary<string, long> PoolCalls);
 
     /// <param name="extraEnvironment">More settings of every server process (e.g. Licensing__LeaseTtl); they win over the defaults here.</param>
-    public static async Task<(HttpServers? Servers, string? Missing)> StartAsync(string connectionString, int count, IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    /// <param name="name">The contender's name in the results (a row per variant).</param>
+    /// <param name="variant">What differs from the defaults, for the description.</param>
+    /// <param name="proxy">Put a round-robin HAProxy in front of the servers and send every request through it.</param>
+    public static async Task<(HttpServers? Servers, string? Missing)> StartAsync(
+        string connectionString, int count, IReadOnlyDictionary<string, string>? extraEnvironment = null, string name = "ours-http", string variant = "default settings", bool proxy = false)
     {
         var bin = new DirectoryInfo(AppContext.BaseDirectory);
         var dll = Path.Combine(Postgres.RepositoryRoot(), "src", "Orleans.Licensing.Server", "bin", bin.Parent!.Name, "net10.0", "Orleans.Licensing.Server.dll");
         if (!File.Exists(dll)) return (null, $"the server is not built ({dll})");
 
-        var servers = new HttpServers(connectionString, dll, extraEnvironment);
+        var servers = new HttpServers(connectionString, dll, extraEnvironment, name, variant);
         try
         {
             for (var i = 0; i < count; i++)
@@ -175,6 +201,18 @@ internal sealed class HttpServers : Contender
                     if (DateTime.UtcNow > until) throw new TimeoutException("the servers did not become ready in 120 s");
                     await Task.Delay(250);
                 }
+            }
+
+            if (proxy)
+            {
+                var (started, missing) = await HaProxy.StartAsync([.. servers._servers.Select(s => s.Url)]);
+                if (started is null)
+                {
+                    await servers.DisposeAsync();
+                    return (null, missing);
+                }
+
+                servers._proxy = started;
             }
 
             return (servers, null);
@@ -225,7 +263,7 @@ internal sealed class HttpServers : Contender
 
     public override async Task<Func<Task>?> CheckoutAsync(int client, string code)
     {
-        var server = _servers[client % _servers.Count].Url;
+        var server = _proxy?.Url ?? _servers[client % _servers.Count].Url;
         var leases = new Uri(server, $"api/v1/licenses/{Uri.EscapeDataString(code)}/leases/");
         using var checkout = new HttpRequestMessage(HttpMethod.Post, leases)
         {
@@ -237,9 +275,10 @@ internal sealed class HttpServers : Contender
         if (response.StatusCode != HttpStatusCode.Created) throw new HttpRequestException($"checkout answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         using var lease = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
         var leaseId = lease.RootElement.GetProperty("leaseId").GetString()!;
+        var holder = lease.RootElement.GetProperty("serverId").GetString()!;
         return async () =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(leases, $"{Uri.EscapeDataString(leaseId)}?clientId=client-{client}"))
+            using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(leases, $"{Uri.EscapeDataString(leaseId)}?clientId=client-{client}&serverId={Uri.EscapeDataString(holder)}"))
             {
                 Headers = { Authorization = _credentials.Client(client) },
             };
@@ -250,6 +289,7 @@ internal sealed class HttpServers : Contender
 
     public override async ValueTask DisposeAsync()
     {
+        if (_proxy is not null) await _proxy.DisposeAsync();
         foreach (var (process, _) in _servers)
         {
             if (!process.HasExited) _ = SysKill(process.Id, 15);

@@ -98,10 +98,10 @@ internal static class Runner
             }
         }
 
-        var leaderAtStart = contender.LeaderCalls;
+        var leaderAtStart = await contender.LeaderCallsAsync();
         var tasks = Enumerable.Range(0, clients).Select(i => Task.Run(() => ClientAsync(i))).ToArray();
         var warmup = await WarmUpAsync(contender, settings);
-        var leaderBefore = contender.LeaderCalls;
+        var leaderBefore = await contender.LeaderCallsAsync();
         Volatile.Write(ref measuring, true);
         Volatile.Write(ref warmingUp, false);
         var windowStarted = Stopwatch.GetTimestamp();
@@ -117,7 +117,7 @@ internal static class Runner
         var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - processBefore).TotalSeconds;
         var storeAfter = ProcessJiffies(contender.StoreProcesses);
         var storeJiffies = storeAfter.Sum(p => p.Value - storeBefore.GetValueOrDefault(p.Key));
-        var leaderAfter = contender.LeaderCalls;
+        var leaderAfter = await contender.LeaderCallsAsync();
         Volatile.Write(ref stop, true);
         await Task.WhenAll(tasks);
 
