@@ -29,7 +29,7 @@ public sealed class ProductionGuardTests(ProductionGuardFixture fixture) : IClas
 
         // In-silo code, outside any grain: the hosted client of each silo; the leader lives on the first.
         var added = await inFirst.GetServerGrain(first, code).AddLicenseCode(
-            new AddLicenseCode(TestGrants.Code(await pool.PoolIdAsync(), code, 4), new DistributionCriteria(Shares: new Dictionary<string, int> { [first] = 4 })));
+            new AddLicenseCode(TestGrants.Code(await inFirst.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetPoolId(), code, 4), new DistributionCriteria(Shares: new Dictionary<string, int> { [first] = 4 })));
         Assert.Equal(4, added[first]!.Allocated);
 
         // The second server has nothing: its server grain borrows from the leader on the other silo, grain to grain.
@@ -41,7 +41,7 @@ public sealed class ProductionGuardTests(ProductionGuardFixture fixture) : IClas
         Assert.True(distribution[second]!.Allocated >= 1);
         Assert.Equal(4, distribution.AllocatedSum + distribution.FreePool);
 
-        var poolId = await pool.PoolIdAsync();
+        var poolId = await inFirst.GetGrain<ICatalogGrain>(ICatalogGrain.Key).GetPoolId();
         var client = pool.Client;
         foreach (var call in new Func<Task>[]
         {
