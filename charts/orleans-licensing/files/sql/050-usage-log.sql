@@ -3,7 +3,7 @@
 -- One row per usage event: checkout, checkin, expiry, denial, heartbeat, adoption, borrow, give-up and the admin
 -- changes (code-added, allocations-added, distribution-changed). Written by every server in batches (binary COPY)
 -- off the checkout path; read by any server for GET /api/v1/usage and the usage report. Rows of one pool share its
--- ServiceId, as in licensing_grain_state. Append-only: prune old rows with a DELETE ... WHERE at < ... of your own.
+-- ServiceId, as in licensing_grain_state. Pruned by the servers: rows older than Licensing:UsageLog:Retention (default 400 days), in batches.
 
 CREATE TABLE IF NOT EXISTS licensing_usage_log
 (
