@@ -125,7 +125,13 @@ public sealed class ServerProcess : IAsyncDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Until.TrueAsync(async () =>
         {
-            if (process.HasExited) throw new InvalidOperationException($"Server {ServerId} exited with {process.ExitCode}:\n{Log}");
+            if (process.HasExited)
+            {
+                // HasExited turns true before the output readers reach the end of the pipes: WaitForExit (no
+                // timeout) also waits for both, so the log holds the server's last words (CI once saw it empty).
+                process.WaitForExit();
+                throw new InvalidOperationException($"Server {ServerId} exited with {process.ExitCode}:\n{Log}");
+            }
             try
             {
                 return (await http.GetAsync(new Uri(Url, _readyPath))).IsSuccessStatusCode;
