@@ -24,7 +24,7 @@ public sealed class ApiKeyCache(KeyRing keys)
 
     public ApiKeyEntry? Find(string key, DateTimeOffset now)
     {
-        var generation = keys.Options;
+        var generation = keys.Generation;
         // Two ways per key: two keys of one slot do not evict each other on every request.
         var first = (int)((uint)key.GetHashCode() % Slots);
         var second = first ^ 1;
@@ -41,9 +41,9 @@ public sealed class ApiKeyCache(KeyRing keys)
         return entry;
     }
 
-    private ApiKeyEntry? Hit(int index, ReadOnlySpan<byte> key, SecurityOptions generation) =>
+    private ApiKeyEntry? Hit(int index, ReadOnlySpan<byte> key, object generation) =>
         Volatile.Read(ref _slots[index]) is { } slot && ReferenceEquals(slot.Generation, generation) && CryptographicOperations.FixedTimeEquals(slot.Key, key) ? slot.Entry : null;
 
-    /// <param name="Generation">The ring snapshot the entry was verified against (its options object: a new one per reload).</param>
-    private sealed record Slot(byte[] Key, ApiKeyEntry Entry, SecurityOptions Generation);
+    /// <param name="Generation">The ring snapshot the entry was verified against (<see cref="KeyRing.Generation"/>).</param>
+    private sealed record Slot(byte[] Key, ApiKeyEntry Entry, object Generation);
 }

@@ -21,6 +21,9 @@ public sealed partial class KeyRing(IConfiguration configuration, ILogger<KeyRin
 
     public SecurityOptions Options => Current.Options;
 
+    /// <summary>The snapshot of keys now trusted: a new object at every reload, so a cache tied to it misses after one.</summary>
+    public object Generation => Current;
+
     public ApiKeyEntry? FindApiKey(string key, DateTimeOffset now) =>
         Current.ApiKeys.TryGetValue(ApiKeys.Hash(key), out var entry) && (entry.NotAfter is null || entry.NotAfter > now) ? entry : null;
 
