@@ -50,6 +50,8 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         root.Subcommands.Add(Heartbeat());
         root.Subcommands.Add(Checkin());
         root.Subcommands.Add(Usage());
+        root.Subcommands.Add(Leases());
+        root.Subcommands.Add(Release());
         return root;
     }
 
@@ -156,10 +158,12 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         var code = new Argument<string>("code") { Description = "The license code" };
         var count = new Option<int>("--count") { Description = "Allocations to check out", DefaultValueFactory = _ => 1 };
         var client = ClientIdOption();
-        var command = new Command("checkout", "Check out allocations (a lease; it expires unless renewed with heartbeat)") { code, count, client };
+        var (user, host, display) = OwnerOptions();
+        var command = new Command("checkout", "Check out allocations (a lease; it expires unless renewed with heartbeat)") { code, count, client, user, host, display };
         command.SetAction((r, ct) => RunAsync(r, ct, async c =>
         {
-            var lease = await c.CheckoutAsync(r.GetValue(code)!, r.GetValue(count), r.GetValue(client), ct);
+            var owner = new LeaseOwnerInfo(r.GetValue(user), r.GetValue(host), r.GetValue(display));
+            var lease = await c.CheckoutAsync(r.GetValue(code)!, r.GetValue(count), r.GetValue(client), owner, ct);
             Print(r, lease, () => WriteLease(lease));
         }));
         return command;
