@@ -164,6 +164,18 @@ public sealed class WhoHoldsWhatTests(PoolFixture pool)
         Assert.Equal("test-admin", (string?)(await UsageRowAsync(code, "release"))["actor"]);
     }
 
+    [Fact]
+    public async Task Owner_cells_a_spreadsheet_would_run_as_formulas_are_neutralised_in_the_csv()
+    {
+        var code = PoolFixture.NewCode("CSVOWNER");
+        await pool.AddLicenseAsync(code, 2);
+        using var client = pool.Server.CreateHttpClient(TestRole.Client);
+        await CheckoutAsync(client, code, """{"clientId":"plain","count":1,"user":"=1+2","host":"@SUM(A1)"}""");
+        await UsageRowAsync(code, "checkout");
+        var csv = await Admin.GetStringAsync($"api/v1/usage?code={code}&kind=checkout&format=csv");
+        Assert.EndsWith(",,'=1+2,'@SUM(A1)\n", csv);
+    }
+
     private ServiceProvider ReaderServices() => Services(TestSecurity.ReaderKey);
 
     private ServiceProvider AdminServices() => Services(TestSecurity.AdminKey);
