@@ -5,11 +5,62 @@ using Orleans.Licensing.Client;
 namespace Orleans.Licensing.Cli;
 
 /// <summary>
+/// The lease commands: <c>checkout</c>, <c>heartbeat</c>, <c>checkin</c> (to try a pool by hand), and
 /// <c>licensing leases CODE</c>: who holds what (FlexNet lmstat, RLM rlmstat); <c>licensing release CODE LEASE</c>:
 /// release a seat by hand (lmremove, rlmremove), audited in the usage log with the credential's id.
 /// </summary>
 public sealed partial class Cli
 {
+    private Command Checkout()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var count = new Option<int>("--count") { Description = "Allocations to check out", DefaultValueFactory = _ => 1 };
+        var client = ClientIdOption();
+        var (user, host, display) = OwnerOptions();
+        var command = new Command("checkout", "Check out allocations (a lease; it expires unless renewed with heartbeat)") { code, count, client, user, host, display };
+        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
+        {
+            var owner = new LeaseOwnerInfo(r.GetValue(user), r.GetValue(host), r.GetValue(display));
+            var lease = await c.CheckoutAsync(r.GetValue(code)!, r.GetValue(count), r.GetValue(client), owner, ct);
+            Print(r, lease, () => WriteLease(lease));
+        }));
+        return command;
+    }
+
+    private Command Heartbeat()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var lease = new Argument<string>("lease-id") { Description = "The lease id" };
+        var serverId = new Option<string>("--server-id") { Description = "The server that holds the lease (another one adopts it: fail-over mode)", Required = true };
+        var count = new Option<int>("--count") { Description = "The lease's count", DefaultValueFactory = _ => 1 };
+        var client = ClientIdOption();
+        var command = new Command("heartbeat", "Renew a lease") { code, lease, serverId, count, client };
+        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
+        {
+            var renewed = await c.HeartbeatAsync(r.GetValue(code)!, r.GetValue(lease)!, r.GetValue(count), r.GetValue(serverId)!, r.GetValue(client), ct);
+            Print(r, renewed, () => WriteLease(renewed));
+        }));
+        return command;
+    }
+
+    private Command Checkin()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var lease = new Argument<string>("lease-id") { Description = "The lease id" };
+        var serverId = new Option<string?>("--server-id") { Description = "The server that holds the lease (default: the one that answers)" };
+        var client = ClientIdOption();
+        var command = new Command("checkin", "Check a lease in") { code, lease, serverId, client };
+        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
+        {
+            await c.CheckinAsync(r.GetValue(code)!, r.GetValue(lease)!, r.GetValue(serverId), r.GetValue(client), ct);
+            Print(r, new { checkedIn = r.GetValue(lease) }, () => output.WriteLine($"Checked in {r.GetValue(lease)}."));
+        }));
+        return command;
+    }
+
+    private static Option<string> ClientIdOption() =>
+        new("--client-id") { Description = "Who holds the lease", DefaultValueFactory = _ => "licensing-cli" };
+
     private Command Leases()
     {
         var code = new Argument<string>("code") { Description = "The license code" };
