@@ -15,6 +15,8 @@ public static class ErrorStatus
         LicensingErrors.InvalidRequest => (400, "The request is invalid."),
         LicensingErrors.UnknownLicense => (404, "The license code is unknown."),
         LicensingErrors.LeaseUnknown => (404, "The lease is expired or unknown."),
+        LicensingErrors.LeaseReleased => (404, "The lease was released by an administrator."),
+        LicensingErrors.LeaseHeld => (409, "The lease's server is down; its seat is held for the client's fail-over."),
         LicensingErrors.NoAllocation => (409, "No allocation can be found."),
         LicensingErrors.Conflict => (409, "The request conflicts with the current state."),
         LicensingErrors.LicenseExpired => (403, "The license code has expired."),

@@ -13,9 +13,12 @@ namespace Orleans.Licensing;
 [Alias("Orleans.Licensing.ILicensingApiGrain")]
 public interface ILicensingApiGrain : IGrainWithIntegerKey
 {
-    /// <summary>A checkout at this license server; <paramref name="leaseId"/> null: a new id (send your own to retry safely). Denied: <c>no-allocation</c>.</summary>
+    /// <summary>
+    /// A checkout at this license server; <paramref name="leaseId"/> null: a new id (send your own to retry safely).
+    /// <paramref name="owner"/> says who holds the lease (shown to administrators). Denied: <c>no-allocation</c>.
+    /// </summary>
     [Alias("Checkout")]
-    Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId);
+    Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId, LeaseOwner? owner = null);
 
     /// <summary>A heartbeat; naming another server than this one it is a fail-over update.</summary>
     [Alias("Heartbeat")]
@@ -32,6 +35,14 @@ public interface ILicensingApiGrain : IGrainWithIntegerKey
     /// <summary>Every license code's license view (reader).</summary>
     [Alias("GetLicenses")]
     Task<IReadOnlyList<Distribution>> GetLicenses(string credential);
+
+    /// <summary>
+    /// Releases a lease at the server that holds it (admin): its seat returns there, its client's next heartbeat hears
+    /// <c>lease-released</c>. Unknown: <c>lease-unknown</c>; released before: <c>lease-released</c>; its server is down:
+    /// <c>lease-held</c>. Returns the lease as it was.
+    /// </summary>
+    [Alias("Release")]
+    Task<Lease> Release(string credential, string code, string leaseId, string? reason);
 
     /// <summary>Adds a license code from a vendor-signed grant (admin).</summary>
     [Alias("AddLicenseCode")]

@@ -47,6 +47,10 @@ public interface IPoolGrain : IGrainWithStringKey
     [Alias("ReportUsage"), OneWay]
     Task ReportUsage(string serverId, int inUse);
 
+    /// <summary>The leases of down servers the leader holds seats for (read-only, for the administrator's lease list).</summary>
+    [Alias("GetHeldLeases")]
+    Task<IReadOnlyList<HeldLeaseView>> GetHeldLeases();
+
     /// <summary>The distribution, or null when the license code is unknown.</summary>
     [Alias("GetDistribution")]
     Task<Distribution?> GetDistribution();

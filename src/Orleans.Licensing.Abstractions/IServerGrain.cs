@@ -18,6 +18,13 @@ public interface IServerGrain : IGrainWithStringKey
     [Alias("Checkin")]
     Task<bool> Checkin(string leaseId, string clientId);
 
+    /// <summary>
+    /// An administrator releases a lease this server holds (the REST layer checked the Admin role): null when it does not
+    /// hold it; <c>lease-released</c> when it released it within the last lease TTL.
+    /// </summary>
+    [Alias("Release")]
+    Task<Lease?> Release(ReleaseLease message);
+
     /// <summary>Everything this server holds of the code, every lease included: for tools and tests, not for polling.</summary>
     [Alias("GetView")]
     Task<ServerView> GetView();

@@ -39,6 +39,12 @@ public static class LicensingErrors
     /// <summary>Seats signed by a trial key beyond the trial's cap per pool.</summary>
     public const string TrialLimit = "trial-limit";
 
+    /// <summary>An administrator released the lease (licensing release): its client must check out again.</summary>
+    public const string LeaseReleased = "lease-released";
+
+    /// <summary>The lease's server is down and the leader holds its seat for the client's fail-over: it cannot be released now.</summary>
+    public const string LeaseHeld = "lease-held";
+
     /// <summary>The license store failed (for example the database is down): try again, or another server.</summary>
     public const string Unavailable = "unavailable";
 }

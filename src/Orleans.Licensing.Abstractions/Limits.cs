@@ -13,4 +13,10 @@ public static class Limits
     public const int MaxLeaseIdLength = 128;
 
     public const int MaxClientIdLength = 256;
+
+    /// <summary>Each part of a lease's owner (user, host, display name).</summary>
+    public const int MaxOwnerPartLength = 256;
+
+    /// <summary>The reason an administrator gives for releasing a lease.</summary>
+    public const int MaxReasonLength = 500;
 }

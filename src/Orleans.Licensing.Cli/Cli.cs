@@ -50,6 +50,8 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         root.Subcommands.Add(Heartbeat());
         root.Subcommands.Add(Checkin());
         root.Subcommands.Add(Usage());
+        root.Subcommands.Add(Leases());
+        root.Subcommands.Add(Release());
         return root;
     }
 
@@ -150,54 +152,6 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         }));
         return command;
     }
-
-    private Command Checkout()
-    {
-        var code = new Argument<string>("code") { Description = "The license code" };
-        var count = new Option<int>("--count") { Description = "Allocations to check out", DefaultValueFactory = _ => 1 };
-        var client = ClientIdOption();
-        var command = new Command("checkout", "Check out allocations (a lease; it expires unless renewed with heartbeat)") { code, count, client };
-        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
-        {
-            var lease = await c.CheckoutAsync(r.GetValue(code)!, r.GetValue(count), r.GetValue(client), ct);
-            Print(r, lease, () => WriteLease(lease));
-        }));
-        return command;
-    }
-
-    private Command Heartbeat()
-    {
-        var code = new Argument<string>("code") { Description = "The license code" };
-        var lease = new Argument<string>("lease-id") { Description = "The lease id" };
-        var serverId = new Option<string>("--server-id") { Description = "The server that holds the lease (another one adopts it: fail-over mode)", Required = true };
-        var count = new Option<int>("--count") { Description = "The lease's count", DefaultValueFactory = _ => 1 };
-        var client = ClientIdOption();
-        var command = new Command("heartbeat", "Renew a lease") { code, lease, serverId, count, client };
-        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
-        {
-            var renewed = await c.HeartbeatAsync(r.GetValue(code)!, r.GetValue(lease)!, r.GetValue(count), r.GetValue(serverId)!, r.GetValue(client), ct);
-            Print(r, renewed, () => WriteLease(renewed));
-        }));
-        return command;
-    }
-
-    private Command Checkin()
-    {
-        var code = new Argument<string>("code") { Description = "The license code" };
-        var lease = new Argument<string>("lease-id") { Description = "The lease id" };
-        var serverId = new Option<string?>("--server-id") { Description = "The server that holds the lease (default: the one that answers)" };
-        var client = ClientIdOption();
-        var command = new Command("checkin", "Check a lease in") { code, lease, serverId, client };
-        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
-        {
-            await c.CheckinAsync(r.GetValue(code)!, r.GetValue(lease)!, r.GetValue(serverId), r.GetValue(client), ct);
-            Print(r, new { checkedIn = r.GetValue(lease) }, () => output.WriteLine($"Checked in {r.GetValue(lease)}."));
-        }));
-        return command;
-    }
-
-    private static Option<string> ClientIdOption() =>
-        new("--client-id") { Description = "Who holds the lease", DefaultValueFactory = _ => "licensing-cli" };
 
     /// <summary>Runs one command; the exit code says what happened (see <see cref="ExitCodes"/>).</summary>
     private async Task<int> RunAsync(ParseResult r, CancellationToken ct, Func<LicensingClient, Task> body)

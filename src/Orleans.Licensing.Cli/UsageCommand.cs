@@ -14,7 +14,7 @@ public sealed partial class Cli
         var since = new Option<DateTimeOffset?>("--since") { Description = "From this time, e.g. 2026-12-01 or 2026-12-01T08:00:00Z", Recursive = true };
         var until = new Option<DateTimeOffset?>("--until") { Description = "Until this time (excluded)", Recursive = true };
         var csv = new Option<bool>("--csv") { Description = "Print CSV", Recursive = true };
-        var kind = new Option<string[]>("--kind") { Description = "Only these kinds: checkout, checkin, expiry, denial, heartbeat, adoption, borrow, give-up, ...", AllowMultipleArgumentsPerToken = true };
+        var kind = new Option<string[]>("--kind") { Description = "Only these kinds: checkout, checkin, expiry, denial, heartbeat, adoption, borrow, give-up, release, ...", AllowMultipleArgumentsPerToken = true };
         var limit = new Option<int?>("--limit") { Description = "At most this many events (server default 1000)" };
         var command = new Command("usage", "Usage events from the servers' durable log (who used what, when)") { code, since, until, csv, kind, limit };
         command.SetAction((r, ct) => RunAsync(r, ct, async client =>
@@ -27,8 +27,8 @@ public sealed partial class Cli
             }
 
             Print(r, events, () => Table(
-                ["TIME", "KIND", "CODE", "SERVER", "CLIENT", "COUNT", "LEASE", "DETAIL"],
-                events.Select(e => new[] { e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture), e.Kind, e.Code, e.ServerId, e.ClientId ?? "", e.Count.ToString(CultureInfo.InvariantCulture), e.LeaseId ?? "", e.Detail ?? "" })));
+                ["TIME", "KIND", "CODE", "SERVER", "CLIENT", "COUNT", "LEASE", "ACTOR", "DETAIL"],
+                events.Select(e => new[] { e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture), e.Kind, e.Code, e.ServerId, e.ClientId ?? "", e.Count.ToString(CultureInfo.InvariantCulture), e.LeaseId ?? "", e.Actor ?? "", e.Detail ?? "" })));
         }));
 
         var report = new Command("report", "Peak concurrent seats in use per code per day, denials per day, and any instant above the seats");
@@ -63,8 +63,8 @@ public sealed partial class Cli
 
     private static string UsageCsv(IEnumerable<UsageEventInfo> events)
     {
-        var s = new StringBuilder("at,kind,code,server,client,count,lease,detail\n");
-        foreach (var e in events) s.Append(CultureInfo.InvariantCulture, $"{e.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ},{e.Kind},{Field(e.Code)},{Field(e.ServerId)},{Field(e.ClientId)},{e.Count},{Field(e.LeaseId)},{Field(e.Detail)}\n");
+        var s = new StringBuilder("at,kind,code,server,client,count,lease,detail,actor,owner_user,owner_host\n");
+        foreach (var e in events) s.Append(CultureInfo.InvariantCulture, $"{e.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ},{e.Kind},{Field(e.Code)},{Field(e.ServerId)},{Field(e.ClientId)},{e.Count},{Field(e.LeaseId)},{Field(e.Detail)},{Field(e.Actor)},{Field(e.OwnerUser)},{Field(e.OwnerHost)}\n");
         return s.ToString();
     }
 

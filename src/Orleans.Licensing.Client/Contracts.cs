@@ -40,9 +40,22 @@ public sealed record ServerInfo(string ServerId, string Status, string Address, 
 
 internal sealed record AddAllocationsBody(string Grant);
 
-internal sealed record CheckoutBody(string ClientId, int Count, string? LeaseId);
+/// <summary>Who holds a lease, as administrators see it: each part optional.</summary>
+public sealed record LeaseOwnerInfo(string? User = null, string? Host = null, string? DisplayName = null);
 
-internal sealed record HeartbeatBody(string ClientId, int Count, string ServerId);
+/// <summary>
+/// One lease of the lease list (GET /api/v1/licenses/{code}/leases; licensing leases): <see cref="State"/> is
+/// <c>active</c>, <c>held-for-failover</c> (its server is down; the leader holds its seat) or, as a release's answer, <c>released</c>.
+/// </summary>
+public sealed record LeaseSummaryInfo(
+    string LeaseId, string? ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt,
+    string? User = null, string? Host = null, string? DisplayName = null, DateTimeOffset? CheckedOutAt = null, string State = "active");
+
+internal sealed record ReleaseBody(string? Reason);
+
+internal sealed record CheckoutBody(string ClientId, int Count, string? LeaseId, string? User = null, string? Host = null, string? DisplayName = null);
+
+internal sealed record HeartbeatBody(string ClientId, int Count, string ServerId, string? User = null, string? Host = null, string? DisplayName = null);
 
 /// <summary>RFC 7807 problem details as the server sends them; <see cref="Error"/> is the stable error code.</summary>
 public sealed record ProblemInfo(string? Type, string? Title, int? Status, string? Detail, string? Error);

@@ -4,7 +4,11 @@ using System.Net.Http;
 namespace Orleans.Licensing.Client;
 
 /// <summary>One entry of the usage report log (GET /api/v1/usage).</summary>
-public sealed record UsageEventInfo(DateTimeOffset At, string Kind, string Code, string ServerId, string? ClientId, int Count, string? LeaseId, string? Detail);
+/// <param name="Actor">Who made an admin change (an API key id, jwt:&lt;sub&gt;).</param>
+/// <param name="OwnerUser">The user a checkout's client named.</param>
+public sealed record UsageEventInfo(
+    DateTimeOffset At, string Kind, string Code, string ServerId, string? ClientId, int Count, string? LeaseId, string? Detail,
+    string? Actor = null, string? OwnerUser = null, string? OwnerHost = null);
 
 /// <summary>One code's day: peak concurrent seats in use (and when), denials and checkouts.</summary>
 public sealed record UsageDayInfo(string Code, DateOnly Day, int PeakInUse, DateTimeOffset? PeakAt, int Denials, int Checkouts);

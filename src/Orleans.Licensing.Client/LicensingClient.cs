@@ -27,7 +27,7 @@ public sealed partial class LicensingClient(
     public async Task<LicenseLease> AcquireAsync(string code, int count = 1, CancellationToken cancellationToken = default)
     {
         // Our own lease id makes a retried checkout safe: the server grants it once.
-        var body = new CheckoutBody(Options.ClientId, count, Guid.NewGuid().ToString("N"));
+        var body = new CheckoutBody(Options.ClientId, count, Guid.NewGuid().ToString("N"), Options.User, Options.Host, Options.DisplayName);
         var sent = time.GetTimestamp();
         var (lease, server) = await OnAnyServerAsync(
             (api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Post, LeasesPath(code), body, ct), null, idempotent: true, cancellationToken);
@@ -102,18 +102,36 @@ public sealed partial class LicensingClient(
         AnyAsync((api, s, ct) => api.SendAsync<IReadOnlyList<ServerInfo>>(s, HttpMethod.Get, "api/v1/servers", null, ct), idempotent: true, cancellationToken);
 
     /// <summary>A bare checkout (no background renewal), for tools; protected software uses <see cref="AcquireAsync"/>.</summary>
-    public Task<LeaseInfo> CheckoutAsync(string code, int count, string? clientId = null, CancellationToken cancellationToken = default)
+    public Task<LeaseInfo> CheckoutAsync(string code, int count, string? clientId = null, CancellationToken cancellationToken = default) =>
+        CheckoutAsync(code, count, clientId, null, cancellationToken);
+
+    /// <param name="owner">Who holds the lease (default: <see cref="LicensingClientOptions.User"/>, Host, DisplayName).</param>
+    public Task<LeaseInfo> CheckoutAsync(string code, int count, string? clientId, LeaseOwnerInfo? owner, CancellationToken cancellationToken = default)
     {
-        var body = new CheckoutBody(clientId ?? Options.ClientId, count, Guid.NewGuid().ToString("N"));
+        var body = new CheckoutBody(clientId ?? Options.ClientId, count, Guid.NewGuid().ToString("N"),
+            owner?.User ?? Options.User, owner?.Host ?? Options.Host, owner?.DisplayName ?? Options.DisplayName);
         return AnyAsync((api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Post, LeasesPath(code), body, ct), idempotent: true, cancellationToken);
     }
 
     /// <summary>One heartbeat. Sent to a server other than <paramref name="serverId"/>, it is a fail-over update.</summary>
     public Task<LeaseInfo> HeartbeatAsync(string code, string leaseId, int count, string serverId, string? clientId = null, CancellationToken cancellationToken = default)
     {
-        var body = new HeartbeatBody(clientId ?? Options.ClientId, count, serverId);
+        var body = new HeartbeatBody(clientId ?? Options.ClientId, count, serverId, Options.User, Options.Host, Options.DisplayName);
         return AnyAsync((api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Put, $"{LeasesPath(code)}/{Uri.EscapeDataString(leaseId)}", body, ct), idempotent: true, cancellationToken);
     }
+
+    /// <summary>Who holds what (lmstat): every lease of a code with its owner, server and state (reader).</summary>
+    public Task<IReadOnlyList<LeaseSummaryInfo>> GetLeasesAsync(string code, CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<IReadOnlyList<LeaseSummaryInfo>>(s, HttpMethod.Get, LeasesPath(code), null, ct), idempotent: true, cancellationToken);
+
+    /// <summary>
+    /// Releases a lease on the administrator's behalf (lmremove; admin): its seat returns to its server, its client's next
+    /// heartbeat hears <c>lease-released</c>. Not retried on another server once it may have reached one: a second
+    /// release answers <c>lease-released</c>.
+    /// </summary>
+    public Task<LeaseSummaryInfo> ReleaseAsync(string code, string leaseId, string? reason = null, CancellationToken cancellationToken = default) =>
+        AnyAsync((api, s, ct) => api.SendAsync<LeaseSummaryInfo>(s, HttpMethod.Post, $"{LeasesPath(code)}/{Uri.EscapeDataString(leaseId)}/release", new ReleaseBody(reason), ct),
+            idempotent: false, cancellationToken);
 
     /// <summary>
     /// Checks a lease in; <paramref name="serverId"/> names the server holding it (any server forwards) and
@@ -129,7 +147,7 @@ public sealed partial class LicensingClient(
     /// </summary>
     internal Task<(LeaseInfo Lease, Uri Server)> RenewAsync(LeaseInfo lease, Uri home, Func<TimeSpan> timeToLive, CancellationToken cancellationToken)
     {
-        var body = new HeartbeatBody(lease.ClientId, lease.Count, lease.ServerId);
+        var body = new HeartbeatBody(lease.ClientId, lease.Count, lease.ServerId, Options.User, Options.Host, Options.DisplayName);
         return OnAnyServerAsync(
             (api, s, ct) => api.SendAsync<LeaseInfo>(s, HttpMethod.Put, $"{LeasesPath(lease.Code)}/{Uri.EscapeDataString(lease.LeaseId)}", body, ct),
             home, idempotent: true, cancellationToken, timeToLive);

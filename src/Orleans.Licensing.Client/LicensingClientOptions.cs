@@ -16,6 +16,15 @@ public sealed class LicensingClientOptions
 
     public const string EnvironmentVariable = "LICENSING_API_KEY";
 
+    /// <summary>Who uses the seats, as administrators see it (licensing leases): sent with every checkout and heartbeat. Null: not sent.</summary>
+    public string? User { get; set; } = Environment.UserName;
+
+    /// <summary>The machine the seats are used on, as administrators see it: sent with every checkout and heartbeat. Null: not sent.</summary>
+    public string? Host { get; set; } = Environment.MachineName;
+
+    /// <summary>A name administrators recognise (an application or a person's full name); optional.</summary>
+    public string? DisplayName { get; set; }
+
     /// <summary>How long one attempt at one server may take before the client tries again or moves on.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(3);
 

@@ -31,6 +31,13 @@ internal static class LicenseRules
             throw Invalid($"Count must be between 1 and {license.Seats}, the seats of '{license.Code}'.");
     }
 
+    /// <summary>A lease's owner is display data, but still bounded: no part over the limit, no control characters.</summary>
+    public static void ValidateOwner(LeaseOwner? owner)
+    {
+        if (owner?.Invalid() is { } part)
+            throw Invalid($"The owner's {part} must be at most {Limits.MaxOwnerPartLength} characters without control characters.");
+    }
+
     /// <summary>A lease id already held is the same lease only for the same client and count.</summary>
     public static void EnsureSameHolder(LeaseRecord lease, string clientId, int count)
     {

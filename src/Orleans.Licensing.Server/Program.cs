@@ -23,6 +23,7 @@ builder.Services.AddSingleton<VendorTrust>();
 builder.Services.AddSingleton<Orleans.Licensing.IGrantVerifier>(sp => sp.GetRequiredService<VendorTrust>());
 builder.Services.AddSingleton<GrantCheck>();
 builder.Services.AddSingleton<PoolGateway>();
+builder.Services.AddSingleton<LeaseAdmin>();
 builder.Services.AddSingleton<CredentialCheck>();   // the public contract's credentials (LicensingApiGrain)
 builder.Services.AddSingleton<ProblemFilter>();
 // Framework problems (404, 405, 415) as problem+json whatever the Accept header says: clients rely on the stable type.

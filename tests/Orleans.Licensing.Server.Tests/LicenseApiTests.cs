@@ -260,6 +260,11 @@ public sealed class LicenseApiTests(PoolFixture pool)
         Assert.Contains("/api/v1/licenses/{code}/distribution", paths);
         Assert.Contains("/api/v1/licenses/{code}/leases", paths);
         Assert.Contains("/api/v1/licenses/{code}/leases/{leaseId}", paths);
+        Assert.Contains("/api/v1/licenses/{code}/leases/{leaseId}/release", paths);
+        var release = document["paths"]!["/api/v1/licenses/{code}/leases/{leaseId}/release"]!["post"]!;
+        Assert.Equal("ReleaseLease", (string?)release["operationId"]);
+        Assert.NotNull(release["responses"]!["409"]);
+        Assert.Equal("GetLeases", (string?)document["paths"]!["/api/v1/licenses/{code}/leases"]!["get"]!["operationId"]);
         Assert.Contains("/api/v1/servers", paths);
 
         var ui = await Http.GetAsync("scalar");

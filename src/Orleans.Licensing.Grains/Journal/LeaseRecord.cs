@@ -1,9 +1,12 @@
 namespace Orleans.Licensing;
 
 /// <summary>A lease as stored: the compact form of <see cref="Lease"/>.</summary>
+/// <param name="CheckedOutAt">When it was first granted; kept on renewals. Null in leases stored before it was kept.</param>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.LeaseRecord")]
 public sealed record LeaseRecord(
     [property: Id(0)] string LeaseId,
     [property: Id(1)] string ClientId,
     [property: Id(2)] int Count,
-    [property: Id(3)] DateTimeOffset ExpiresAt);
+    [property: Id(3)] DateTimeOffset ExpiresAt,
+    [property: Id(4)] LeaseOwner? Owner = null,
+    [property: Id(5)] DateTimeOffset? CheckedOutAt = null);

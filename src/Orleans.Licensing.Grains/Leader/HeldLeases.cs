@@ -30,4 +30,10 @@ internal static class HeldLeases
 
         return held;
     }
+
+    /// <summary>The leases held now for down servers, by server then lease id (a server that is up again holds none).</summary>
+    public static IReadOnlyList<HeldLeaseView> Views(IReadOnlyDictionary<string, ShareState> servers, DateTimeOffset now) =>
+        [.. servers.Where(s => s.Value.Down).OrderBy(s => s.Key, StringComparer.Ordinal)
+            .SelectMany(s => s.Value.Held.Where(h => h.Value.ExpiresAt > now).OrderBy(h => h.Key, StringComparer.Ordinal)
+                .Select(h => new HeldLeaseView(s.Key, h.Key, h.Value.ClientId, h.Value.Count, h.Value.ExpiresAt)))];
 }

@@ -238,6 +238,9 @@ public sealed partial class PoolGrain(
         return Task.CompletedTask;
     }
 
+    Task<IReadOnlyList<HeldLeaseView>> IPoolGrain.GetHeldLeases() =>
+        Task.FromResult(HeldLeases.Views(S.Servers, DateTimeOffset.UtcNow));
+
     Task<Distribution?> IPoolGrain.GetDistribution() => Task.FromResult(S.License is null ? null : Snapshot());
 
     /// <summary>

@@ -124,6 +124,7 @@ public sealed partial class ServerGrain
     private int RemoveExpired()
     {
         var now = DateTimeOffset.UtcNow;
+        _released.Sweep(now);
         foreach (var id in _expired.Where(e => e.Value.ExpiresAt + _options.LeaseTtl <= now).Select(e => e.Key).ToList()) _expired.Remove(id);
         foreach (var (id, reserved) in _reserved.Where(r => r.Value.ExpiresAt <= now).ToList())
         {
@@ -206,7 +207,7 @@ public sealed partial class ServerGrain
 
     private Lease ToLease(LeaseRecord lease) => new(
         lease.LeaseId, _code, lease.ClientId, lease.Count, _serverId, lease.ExpiresAt,
-        lease.ExpiresAt - _options.LeaseTtl + _options.LeaseTtl / 3);
+        lease.ExpiresAt - _options.LeaseTtl + _options.LeaseTtl / 3, lease.Owner, lease.CheckedOutAt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{ServerId} commits {Code}: {Allocated} allocated, {InUse} in use, version {Version}")]
     private partial void LogCommitting(string serverId, string code, int allocated, int inUse, long version);

@@ -25,6 +25,9 @@ public sealed partial class ServerGrain(
     private readonly LicensingOptions _options = options.Value;
     private readonly IUsageRecorder _usage = services.GetService<IUsageRecorder>() ?? NullUsageRecorder.Instance;
 
+    // Leases an administrator released here within the last lease TTL: their clients hear "released", not "unknown".
+    private readonly ReleasedLeases _released = new(options.Value.LeaseTtl);
+
     // Leases that expired here within the last lease TTL, by id: a fail-over claim that arrived in time may reach us late.
     private readonly Dictionary<string, LeaseRecord> _expired = new(StringComparer.Ordinal);
 
@@ -39,6 +42,8 @@ public sealed partial class ServerGrain(
         using var timed = LicensingTelemetry.Checkout(_code, _serverId);
         var license = EnsureServing();
         LicenseRules.ValidateLease(request.LeaseId, request.ClientId, request.Count, license);
+        LicenseRules.ValidateOwner(request.Owner);
+        _released.ThrowIfReleased(request.LeaseId, _serverId, DateTimeOffset.UtcNow);
         if (_leases.TryGet(request.LeaseId, out var existing))
         {
             // A retried checkout: the same lease, granted once (and only once it is durable).
@@ -68,10 +73,11 @@ public sealed partial class ServerGrain(
         // Again after the borrow's await: checkouts of the same credential may have been granted meanwhile. From here
         // to AddLease nothing awaits, so the count and the grant are one step.
         if (OverCap(request) is { } late) return late;
-        var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, DateTimeOffset.UtcNow + _options.LeaseTtl);
+        var now = DateTimeOffset.UtcNow;
+        var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, now + _options.LeaseTtl, request.Owner, now);
         AddLease(lease);
         await CommitAsync();
-        _usage.Lease(UsageKinds.Checkout, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
+        _usage.Lease(UsageKinds.Checkout, _code, _serverId, lease);
         return new CheckoutResult(ToLease(lease), null);
     }
 
@@ -91,10 +97,12 @@ public sealed partial class ServerGrain(
     {
         var license = EnsureServing();
         LicenseRules.ValidateLease(update.LeaseId, update.ClientId, update.Count, license);
+        LicenseRules.ValidateOwner(update.Owner);
         if (update.ServerId == _serverId && _leases.TryGet(update.LeaseId, out var held))
         {
             LicenseRules.EnsureSameHolder(held, update.ClientId, update.Count);
-            var renewed = held with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl };
+            // The owner given at checkout stays (a lease stored before owners were kept takes the heartbeat's).
+            var renewed = held with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl, Owner = held.Owner ?? update.Owner };
             _leases.Put(renewed);
             await CommitAsync();
             _usage.Lease(UsageKinds.Heartbeat, _code, _serverId, renewed.LeaseId, renewed.ClientId, renewed.Count);
@@ -105,6 +113,7 @@ public sealed partial class ServerGrain(
         // heartbeat after a check-in hold a seat; the client hears that its lease is lost instead. Unless the leader
         // moved it to an adopter: that adoption may never have finished (the client heard no answer and came home),
         // and the leader decides.
+        if (update.ServerId == _serverId) _released.ThrowIfReleased(update.LeaseId, _serverId, DateTimeOffset.UtcNow);
         if (update.ServerId == _serverId && !MovedAway.Contains(Record.MovedAway, update.LeaseId, DateTimeOffset.UtcNow))
         {
             throw new LicensingException(LicensingErrors.LeaseUnknown, $"Lease '{update.LeaseId}' expired or was checked in at '{_serverId}'.");
@@ -173,7 +182,8 @@ public sealed partial class ServerGrain(
 
         // The leader recorded the adoption and moved the lease's seat here: the seats bound for it are the lease's now,
         // whatever adoptions reported after it bind (they must not take them). A copy of our own from before the client
-        // failed over is stale: the leader moved its seat away then.
+        // failed over is stale: the leader moved its seat away then (its first grant time is still the lease's).
+        var stale = _leases.TryGet(update.LeaseId, out var copy) ? copy : null;
         _leases.Remove(update.LeaseId);
         while (Room + adoption.Count < update.Count)
         {
@@ -187,12 +197,15 @@ public sealed partial class ServerGrain(
             }
         }
 
-        var adopted = new LeaseRecord(update.LeaseId, update.ClientId, update.Count, adoption.ExpiresAt);
+        // The owner is the client's own word (display data); the adopter cannot know the origin's grant time, so a lease
+        // adopted from another server shows when it was adopted here.
+        var adopted = new LeaseRecord(update.LeaseId, update.ClientId, update.Count, adoption.ExpiresAt, update.Owner,
+            stale?.CheckedOutAt ?? adoption.ExpiresAt - _options.LeaseTtl);
         LogAdopted(_serverId, update.LeaseId, update.ServerId, update.Count);
         _adoptions.Settle(adoption);
         AddLease(adopted);
         await CommitAsync();
-        _usage.Lease(UsageKinds.Adoption, _code, _serverId, adopted.LeaseId, adopted.ClientId, adopted.Count, update.ServerId);
+        _usage.Lease(UsageKinds.Adoption, _code, _serverId, adopted, update.ServerId);
         return ToLease(adopted);
     }
 
@@ -302,27 +315,6 @@ public sealed partial class ServerGrain(
         return expired;
     }
 
-    // Admin changes are logged here, where the REST layer sends them, once the leader has made them durable.
-    async Task<Distribution> IServerGrain.AddLicenseCode(AddLicenseCode message) =>
-        Added(UsageKinds.CodeAdded, message.Grant, await Leader.AddLicenseCode(message));
-
-    async Task<Distribution> IServerGrain.AddAllocations(AddAllocations message) =>
-        Added(UsageKinds.AllocationsAdded, message.Grant, await Leader.AddAllocations(message));
-
-    /// <summary>The leader accepted the grant (it verified it): log the seats it added and its grant id.</summary>
-    private Distribution Added(string kind, string grant, Distribution answer)
-    {
-        var applied = Orleans.Licensing.Grants.GrantCodec.Decode(grant);
-        LogGrantApplied(_code, applied.GrantId, applied.Seats ?? applied.Count ?? 0);
-        return _usage.Admin(kind, _code, _serverId, applied.Seats ?? applied.Count ?? 0, answer);
-    }
-
-    async Task<Distribution> IServerGrain.ChangeDistributionCriteria(ChangeDistributionCriteria message) =>
-        _usage.Admin(UsageKinds.DistributionChanged, _code, _serverId, 0, await Leader.ChangeDistributionCriteria(message));
-
     [LoggerMessage(Level = LogLevel.Information, Message = "{ServerId} adopted lease {LeaseId} ({Count}) from {Origin}")]
     private partial void LogAdopted(string serverId, string leaseId, string origin, int count);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Code}: grant {GrantId} applied ({Seats} seats)")]
-    private partial void LogGrantApplied(string code, string grantId, int seats);
 }

@@ -25,6 +25,10 @@ public static class UsageRecorderExtensions
     public static void Lease(this IUsageRecorder recorder, string kind, string code, string serverId, string leaseId, string clientId, int count, string? detail = null) =>
         recorder.Record(new UsageEvent(DateTimeOffset.UtcNow, kind, code, serverId, clientId, count, leaseId, detail));
 
+    /// <summary>A lease granted (checkout) or released by an administrator: with its owner's user and host, and the actor of a release.</summary>
+    public static void Lease(this IUsageRecorder recorder, string kind, string code, string serverId, LeaseRecord lease, string? detail = null, string? actor = null) =>
+        recorder.Record(new UsageEvent(DateTimeOffset.UtcNow, kind, code, serverId, lease.ClientId, lease.Count, lease.LeaseId, detail, actor, lease.Owner?.User, lease.Owner?.Host));
+
     public static void Denial(this IUsageRecorder recorder, string code, string serverId, string clientId, int count, string reason) =>
         recorder.Record(new UsageEvent(DateTimeOffset.UtcNow, UsageKinds.Denial, code, serverId, clientId, count, null, reason));
 
@@ -32,9 +36,9 @@ public static class UsageRecorderExtensions
         recorder.Record(new UsageEvent(DateTimeOffset.UtcNow, kind, code, serverId, null, count, null, detail));
 
     /// <summary>An admin change the leader made; passes its answer through.</summary>
-    public static Distribution Admin(this IUsageRecorder recorder, string kind, string code, string serverId, int count, Distribution answer)
+    public static Distribution Admin(this IUsageRecorder recorder, string kind, string code, string serverId, int count, Distribution answer, string? actor = null)
     {
-        recorder.Record(new UsageEvent(DateTimeOffset.UtcNow, kind, code, serverId, null, count, null, $"version {answer.Version}, seats {answer.Total}"));
+        recorder.Record(new UsageEvent(DateTimeOffset.UtcNow, kind, code, serverId, null, count, null, $"version {answer.Version}, seats {answer.Total}", actor));
         return answer;
     }
 

@@ -3,7 +3,9 @@ namespace Orleans.Licensing.Usage;
 /// <summary>
 /// One entry of the usage report log: what happened to which license code at which server. <see cref="Detail"/> is
 /// the reason of a denial, the source of a borrow (free-pool, down-server, leader-server, live-server) or the origin
-/// server of an adoption.
+/// server of an adoption, or the reason an administrator gave for a release. <see cref="Actor"/> is who made an admin
+/// change (an API key id, <c>jwt:&lt;sub&gt;</c>); <see cref="OwnerUser"/> and <see cref="OwnerHost"/> are the user and
+/// host a checkout's client named (display data, as the client said it).
 /// </summary>
 public sealed record UsageEvent(
     DateTimeOffset At,
@@ -13,7 +15,10 @@ public sealed record UsageEvent(
     string? ClientId = null,
     int Count = 0,
     string? LeaseId = null,
-    string? Detail = null);
+    string? Detail = null,
+    string? Actor = null,
+    string? OwnerUser = null,
+    string? OwnerHost = null);
 
 /// <summary>The kinds of <see cref="UsageEvent"/>; stored as text, stable.</summary>
 public static class UsageKinds
@@ -30,11 +35,14 @@ public static class UsageKinds
     public const string AllocationsAdded = "allocations-added";
     public const string DistributionChanged = "distribution-changed";
 
+    /// <summary>An administrator released a lease (its seat returned to the server, like a check-in); with actor and reason.</summary>
+    public const string Release = "release";
+
     public static readonly IReadOnlyList<string> All =
-        [Checkout, Checkin, Expiry, Denial, Heartbeat, Adoption, Borrow, GiveUp, CodeAdded, AllocationsAdded, DistributionChanged];
+        [Checkout, Checkin, Expiry, Denial, Heartbeat, Adoption, Borrow, GiveUp, CodeAdded, AllocationsAdded, DistributionChanged, Release];
 
     /// <summary>The kinds that change which leases are held: what the seat counts of the report are computed from.</summary>
-    public static readonly IReadOnlyList<string> LeaseChanges = [Checkout, Checkin, Expiry, Heartbeat, Adoption];
+    public static readonly IReadOnlyList<string> LeaseChanges = [Checkout, Checkin, Expiry, Heartbeat, Adoption, Release];
 
     /// <summary>The borrow source as a stable name.</summary>
     public static string Source(SourceKind kind) => kind switch

@@ -99,7 +99,7 @@ public sealed partial class UsageLog : BackgroundService, IUsageRecorder
                 case UsageKinds.Checkout or UsageKinds.Adoption:
                     _heartbeats.Seen(leaseId, usage.At);
                     break;
-                case UsageKinds.Checkin or UsageKinds.Expiry:
+                case UsageKinds.Checkin or UsageKinds.Expiry or UsageKinds.Release:
                     _heartbeats.Forget(leaseId);
                     break;
             }

@@ -91,7 +91,7 @@ public static class UsageReport
 
                     if (started && e.Kind == UsageKinds.Checkout) checkouts++;
                     break;
-                case UsageKinds.Checkin or UsageKinds.Expiry when e.LeaseId is { } id:
+                case UsageKinds.Checkin or UsageKinds.Expiry or UsageKinds.Release when e.LeaseId is { } id:
                     if (leases.TryGetValue(id, out var holder) && holder.Server == e.ServerId)
                     {
                         leases.Remove(id);

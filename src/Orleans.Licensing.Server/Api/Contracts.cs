@@ -12,8 +12,32 @@ public sealed record AddLicenseRequest(string? Grant, DistributionRequest? Distr
 /// <summary>Add allocations (claim 9): <see cref="Grant"/> is a vendor-signed allocations grant; they go to the free pool.</summary>
 public sealed record AddAllocationsRequest(string? Grant);
 
-/// <summary>A live lease as the admin lease list shows it.</summary>
-public sealed record LeaseSummary(string LeaseId, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt);
+/// <summary>
+/// A lease as the lease list shows it (licensing leases; lmstat, rlmstat): a live lease at a server that is up
+/// (<see cref="State"/> <c>active</c>), or one the leader holds a seat for while its server is down
+/// (<c>held-for-failover</c>: its client may still fail over with it; no owner or grant time is known there).
+/// </summary>
+/// <param name="CheckedOutAt">When the lease was first granted at its server (null: not known).</param>
+public sealed record LeaseSummary(
+    string LeaseId, string? ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt,
+    string? User = null, string? Host = null, string? DisplayName = null, DateTimeOffset? CheckedOutAt = null, string State = LeaseStates.Active)
+{
+    public static LeaseSummary From(Lease l) =>
+        new(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.Owner?.User, l.Owner?.Host, l.Owner?.DisplayName, l.CheckedOutAt);
+
+    public static LeaseSummary From(HeldLeaseView h) => new(h.LeaseId, h.ClientId, h.Count, h.ServerId, h.HeldUntil, State: LeaseStates.HeldForFailover);
+}
+
+/// <summary>The states of <see cref="LeaseSummary.State"/>.</summary>
+public static class LeaseStates
+{
+    public const string Active = "active";
+    public const string HeldForFailover = "held-for-failover";
+    public const string Released = "released";
+}
+
+/// <summary>Release a lease (admin; lmremove, rlmremove): the reason goes to the audit row of the usage log.</summary>
+public sealed record ReleaseBody(string? Reason = null);
 
 /// <summary>
 /// Distribution criteria (claim 7): exactly one of explicit <see cref="Shares"/> per server, <see cref="Weights"/>, or
@@ -30,11 +54,17 @@ public sealed record DistributionRequest(
     public DistributionCriteria ToCriteria() => new(Shares, Weights, Even, DefaultThreshold, Thresholds, FreePoolReserve);
 }
 
-/// <summary>A request for authorization. <see cref="LeaseId"/> is optional: a client that sends its own can retry safely.</summary>
-public sealed record CheckoutBody(string? ClientId, int Count, string? LeaseId = null);
+/// <summary>
+/// A request for authorization. <see cref="LeaseId"/> is optional: a client that sends its own can retry safely.
+/// <see cref="User"/>, <see cref="Host"/> and <see cref="DisplayName"/> say who holds the lease (shown to administrators).
+/// </summary>
+public sealed record CheckoutBody(string? ClientId, int Count, string? LeaseId = null, string? User = null, string? Host = null, string? DisplayName = null);
 
-/// <summary>A heartbeat. <see cref="ServerId"/> is the server the client believes holds the lease.</summary>
-public sealed record HeartbeatBody(string? ClientId, int Count, string? ServerId);
+/// <summary>
+/// A heartbeat. <see cref="ServerId"/> is the server the client believes holds the lease; the owner is sent again so
+/// that a server adopting the lease after a fail-over can show it.
+/// </summary>
+public sealed record HeartbeatBody(string? ClientId, int Count, string? ServerId, string? User = null, string? Host = null, string? DisplayName = null);
 
 /// <param name="TtlSeconds">Seconds from now until <see cref="ExpiresAt"/>, by this server's clock.</param>
 /// <param name="RenewAfterSeconds">Seconds from now until <see cref="RenewAfter"/>, by this server's clock.</param>

@@ -19,6 +19,12 @@ public static class JsonBody
 {
     private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> Strict = [];
 
+    /// <summary>An optional body: none (no content) is null; a body that is there is read as <see cref="ReadAsync{T}"/> does.</summary>
+    public static async Task<T?> ReadOptionalAsync<T>(HttpRequest request) where T : class =>
+        request.ContentLength is 0 || (request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding") && string.IsNullOrEmpty(request.ContentType))
+            ? null
+            : await ReadAsync<T>(request);
+
     public static async Task<T> ReadAsync<T>(HttpRequest request) where T : class
     {
         if (!request.HasJsonContentType())

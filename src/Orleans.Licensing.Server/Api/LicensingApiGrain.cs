@@ -10,14 +10,13 @@ namespace Orleans.Licensing.Server.Api;
 /// as the REST endpoint does. The protocol grains it calls see a grain as the caller, which the guard admits.
 /// </summary>
 [StatelessWorker, Reentrant]
-public sealed class LicensingApiGrain(PoolGateway pool, CredentialCheck credentials) : Grain, ILicensingApiGrain
+public sealed class LicensingApiGrain(PoolGateway pool, LeaseAdmin leases, CredentialCheck credentials) : Grain, ILicensingApiGrain
 {
-    public async Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId)
+    public async Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId, LeaseOwner? owner = null)
     {
         var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Client);
         user.EnsureCovers(Validate.ClientId(clientId));
-        var (lease, denied, error) = await pool.CheckoutAsync(code, new CheckoutBody(clientId, count, leaseId), user.SeatCap());
-        return lease ?? throw new LicensingException(error ?? LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
+        return await pool.CheckoutAsync(code, new CheckoutBody(clientId, count, leaseId, owner?.User, owner?.Host, owner?.DisplayName), user.SeatCap());
     }
 
     public async Task<Lease> Heartbeat(string credential, string code, LeaseUpdate update)
@@ -25,7 +24,8 @@ public sealed class LicensingApiGrain(PoolGateway pool, CredentialCheck credenti
         var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Client);
         if (update is null) throw Problems.Invalid("A lease update is required.");
         user.EnsureCovers(Validate.ClientId(update.ClientId));
-        return await pool.UpdateAsync(code, update.LeaseId, new HeartbeatBody(update.ClientId, update.Count, update.ServerId));
+        return await pool.UpdateAsync(code, update.LeaseId,
+            new HeartbeatBody(update.ClientId, update.Count, update.ServerId, update.Owner?.User, update.Owner?.Host, update.Owner?.DisplayName));
     }
 
     public async Task Checkin(string credential, string code, string leaseId, string clientId, string? serverId)
@@ -47,21 +47,29 @@ public sealed class LicensingApiGrain(PoolGateway pool, CredentialCheck credenti
         return await pool.GetLiveLicensesAsync();
     }
 
+    public async Task<Lease> Release(string credential, string code, string leaseId, string? reason)
+    {
+        var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        var released = await leases.ReleaseAsync(code, leaseId, user.Actor(), reason);
+        return new Lease(released.LeaseId, code, released.ClientId ?? "", released.Count, released.ServerId, released.ExpiresAt, released.ExpiresAt,
+            LeaseOwner.Of(released.User, released.Host, released.DisplayName), released.CheckedOutAt);
+    }
+
     public async Task<Distribution> AddLicenseCode(string credential, string grant, DistributionCriteria? criteria)
     {
-        await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
-        return await pool.LiveAsync(await pool.AddLicenseCodeAsync(grant, criteria));
+        var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        return await pool.LiveAsync(await pool.AddLicenseCodeAsync(grant, criteria, user.Actor()));
     }
 
     public async Task<Distribution> AddAllocations(string credential, string code, string grant)
     {
-        await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
-        return await pool.LiveAsync(await pool.AddAllocationsAsync(code, grant));
+        var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        return await pool.LiveAsync(await pool.AddAllocationsAsync(code, grant, user.Actor()));
     }
 
     public async Task<Distribution> ChangeDistributionCriteria(string credential, string code, DistributionCriteria criteria)
     {
-        await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
-        return await pool.LiveAsync(await pool.ChangeDistributionCriteriaAsync(code, criteria ?? throw Problems.Invalid("Distribution criteria are required.")));
+        var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        return await pool.LiveAsync(await pool.ChangeDistributionCriteriaAsync(code, criteria ?? throw Problems.Invalid("Distribution criteria are required."), user.Actor()));
     }
 }

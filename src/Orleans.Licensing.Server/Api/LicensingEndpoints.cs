@@ -14,9 +14,9 @@ public static class LicensingEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         var licenses = api.MapGroup("/licenses").WithTags("Licenses");
-        licenses.MapPost("/", async (HttpRequest request, PoolGateway pool) =>
+        licenses.MapPost("/", async (HttpRequest request, ClaimsPrincipal user, PoolGateway pool) =>
             {
-                var view = await pool.AddLicenseAsync(await JsonBody.ReadAsync<AddLicenseRequest>(request));
+                var view = await pool.AddLicenseAsync(await JsonBody.ReadAsync<AddLicenseRequest>(request), user.Actor());
                 return Results.Created($"/api/v1/licenses/{Uri.EscapeDataString(view.Code)}", view);
             })
             .WithName("AddLicenseCode").WithSummary("Add a license code from a vendor-signed grant (claim 11)").RequireAuthorization(LicensingPolicies.Admin)
@@ -30,19 +30,27 @@ public static class LicensingEndpoints
             .WithName("GetLicense").WithSummary("Seats, free pool, version, current leader and each server's share").RequireAuthorization(LicensingPolicies.Tables)
             .Produces<LicenseResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        licenses.MapPost("/{code}/allocations", async (string code, HttpRequest request, PoolGateway pool) =>
-                Results.Ok(await pool.AddAllocationsAsync(code, await JsonBody.ReadAsync<AddAllocationsRequest>(request))))
+        licenses.MapPost("/{code}/allocations", async (string code, HttpRequest request, ClaimsPrincipal user, PoolGateway pool) =>
+                Results.Ok(await pool.AddAllocationsAsync(code, await JsonBody.ReadAsync<AddAllocationsRequest>(request), user.Actor())))
             .WithName("AddAllocations").WithSummary("Add allocations to the free pool from a vendor-signed grant (claim 9)").RequireAuthorization(LicensingPolicies.Admin)
             .Accepts<AddAllocationsRequest>("application/json").Produces<LicenseResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        licenses.MapPut("/{code}/distribution", async (string code, HttpRequest request, PoolGateway pool) =>
-                Results.Ok(await pool.ChangeDistributionAsync(code, await JsonBody.ReadAsync<DistributionRequest>(request))))
+        licenses.MapPut("/{code}/distribution", async (string code, HttpRequest request, ClaimsPrincipal user, PoolGateway pool) =>
+                Results.Ok(await pool.ChangeDistributionAsync(code, await JsonBody.ReadAsync<DistributionRequest>(request), user.Actor())))
             .WithName("ChangeDistributionCriteria").WithSummary("Change distribution criteria: shares, even or weighted, thresholds (claim 7)").RequireAuthorization(LicensingPolicies.Admin)
             .Accepts<DistributionRequest>("application/json").Produces<LicenseResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        licenses.MapGet("/{code}/leases", async (string code, PoolGateway pool) => Results.Ok(await pool.GetLeasesAsync(code)))
-            .WithTags("Leases").WithName("GetLeases").WithSummary("Every live lease of a license code at the servers that are up (admin)")
-            .RequireAuthorization(LicensingPolicies.Admin).Produces<IReadOnlyList<LeaseSummary>>().ProducesProblem(StatusCodes.Status404NotFound);
+        licenses.MapGet("/{code}/leases", async (string code, LeaseAdmin leases) => Results.Ok(await leases.GetLeasesAsync(code)))
+            .WithTags("Leases").WithName("GetLeases")
+            .WithSummary("Who holds what (lmstat): every live lease with its owner, and the leases held for a down server's fail-over (reader)")
+            .RequireAuthorization(LicensingPolicies.Reader).Produces<IReadOnlyList<LeaseSummary>>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        licenses.MapPost("/{code}/leases/{leaseId}/release", async (string code, string leaseId, HttpRequest request, ClaimsPrincipal user, LeaseAdmin leases) =>
+                Results.Ok(await leases.ReleaseAsync(code, leaseId, user.Actor(), (await JsonBody.ReadOptionalAsync<ReleaseBody>(request))?.Reason)))
+            .WithTags("Leases").WithName("ReleaseLease")
+            .WithSummary("Release a lease on an administrator's behalf (lmremove): its seat returns to its server; its client's next heartbeat hears lease-released (admin)")
+            .RequireAuthorization(LicensingPolicies.Admin).Accepts<ReleaseBody>("application/json").Produces<LeaseSummary>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         // Lease calls: a client credential acts only for the client ids it covers; each credential has its own rate limit.
         var leases = licenses.MapGroup("/{code}/leases").WithTags("Leases")
@@ -52,8 +60,7 @@ public static class LicensingEndpoints
             {
                 var body = await JsonBody.ReadAsync<CheckoutBody>(request);
                 user.EnsureCovers(Validate.ClientId(body.ClientId));
-                var (lease, denied, error) = await pool.CheckoutAsync(code, body, user.SeatCap());
-                if (lease is null) throw new LicensingException(error ?? LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
+                var lease = await pool.CheckoutAsync(code, body, user.SeatCap());
                 return Results.Created($"/api/v1/licenses/{Uri.EscapeDataString(code)}/leases/{lease.LeaseId}", LeaseResponse.From(lease, DateTimeOffset.UtcNow));
             })
             .WithName("Checkout").WithSummary("Check out allocations: a lease (claim 1)")

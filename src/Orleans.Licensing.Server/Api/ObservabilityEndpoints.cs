@@ -96,10 +96,11 @@ public static class ObservabilityEndpoints
 
     internal static string Csv(IEnumerable<UsageEvent> events)
     {
-        var s = new StringBuilder("at,kind,code,server,client,count,lease,detail\n");
+        // New columns go at the end: a script that reads the first eight by position keeps working.
+        var s = new StringBuilder("at,kind,code,server,client,count,lease,detail,actor,owner_user,owner_host\n");
         foreach (var e in events)
         {
-            s.Append(CultureInfo.InvariantCulture, $"{e.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ},{e.Kind},{Field(e.Code)},{Field(e.ServerId)},{Field(e.ClientId)},{e.Count},{Field(e.LeaseId)},{Field(e.Detail)}\n");
+            s.Append(CultureInfo.InvariantCulture, $"{e.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ},{e.Kind},{Field(e.Code)},{Field(e.ServerId)},{Field(e.ClientId)},{e.Count},{Field(e.LeaseId)},{Field(e.Detail)},{Field(e.Actor)},{Field(e.OwnerUser)},{Field(e.OwnerHost)}\n");
         }
 
         return s.ToString();

@@ -16,49 +16,40 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
 
     private IServerGrain Here(string code) => grains.GetServerGrain(settings.ServerId, code);
 
-    public async Task<LicenseResponse> AddLicenseAsync(AddLicenseRequest body) =>
-        await ViewAsync(await AddLicenseCodeAsync(body.Grant, body.Distribution?.ToCriteria()));
+    public async Task<LicenseResponse> AddLicenseAsync(AddLicenseRequest body, string actor) =>
+        await ViewAsync(await AddLicenseCodeAsync(body.Grant, body.Distribution?.ToCriteria(), actor));
 
-    /// <summary>REST and the public contract (<see cref="LicensingApiGrain"/>): the leader's answer, before the live view.</summary>
-    public async Task<Distribution> AddLicenseCodeAsync(string? grantText, DistributionCriteria? criteria)
+    /// <summary>
+    /// REST and the public contract (<see cref="LicensingApiGrain"/>): the leader's answer, before the live view.
+    /// <paramref name="actor"/> (the credential's id) goes to the audit row of the usage log.
+    /// </summary>
+    public async Task<Distribution> AddLicenseCodeAsync(string? grantText, DistributionCriteria? criteria, string actor)
     {
         var grant = grants.Verify(grantText, GrantKinds.LicenseCode);
         var code = Validate.Code(grant.Code);
-        return await Here(code).AddLicenseCode(new AddLicenseCode(grantText!.Trim(), criteria));
+        return await Here(code).AddLicenseCode(new AddLicenseCode(grantText!.Trim(), criteria, actor));
     }
 
-    public async Task<LicenseResponse> AddAllocationsAsync(string code, AddAllocationsRequest body) =>
-        await ViewAsync(await AddAllocationsAsync(code, body.Grant));
+    public async Task<LicenseResponse> AddAllocationsAsync(string code, AddAllocationsRequest body, string actor) =>
+        await ViewAsync(await AddAllocationsAsync(code, body.Grant, actor));
 
-    public async Task<Distribution> AddAllocationsAsync(string code, string? grantText)
+    public async Task<Distribution> AddAllocationsAsync(string code, string? grantText, string actor)
     {
         Validate.Code(code);
         var grant = grants.Verify(grantText, GrantKinds.Allocations);
         if (grant.Code != code) throw new LicensingException(GrantErrors.Mismatch, $"The grant adds allocations to '{grant.Code}', not '{code}'.");
         await EnsureKnownAsync(code);
-        return await Here(code).AddAllocations(new AddAllocations(code, grantText!.Trim()));
+        return await Here(code).AddAllocations(new AddAllocations(code, grantText!.Trim(), actor));
     }
 
-    /// <summary>Every live lease of a code, from each server that is up (a down server's leases are held at the leader).</summary>
-    public async Task<IReadOnlyList<LeaseSummary>> GetLeasesAsync(string code)
-    {
-        Validate.Code(code);
-        var distribution = await EnsureKnownAsync(code);
-        var views = await Task.WhenAll(distribution.Servers.Where(s => s.Status == ServerStatus.Up)
-            .Select(s => grains.GetServerGrain(s.ServerId, code).GetView()));
-        var now = DateTimeOffset.UtcNow;
-        return [.. views.SelectMany(v => v.Leases).Where(l => l.ExpiresAt > now).OrderBy(l => l.LeaseId, StringComparer.Ordinal)
-            .Select(l => new LeaseSummary(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt))];
-    }
+    public async Task<LicenseResponse> ChangeDistributionAsync(string code, DistributionRequest body, string actor) =>
+        await ViewAsync(await ChangeDistributionCriteriaAsync(code, body.ToCriteria(), actor));
 
-    public async Task<LicenseResponse> ChangeDistributionAsync(string code, DistributionRequest body) =>
-        await ViewAsync(await ChangeDistributionCriteriaAsync(code, body.ToCriteria()));
-
-    public async Task<Distribution> ChangeDistributionCriteriaAsync(string code, DistributionCriteria criteria)
+    public async Task<Distribution> ChangeDistributionCriteriaAsync(string code, DistributionCriteria criteria, string actor)
     {
         Validate.Code(code);
         await EnsureKnownAsync(code);
-        return await Here(code).ChangeDistributionCriteria(new ChangeDistributionCriteria(code, criteria));
+        return await Here(code).ChangeDistributionCriteria(new ChangeDistributionCriteria(code, criteria, actor));
     }
 
     public async Task<IReadOnlyList<LicenseResponse>> GetLicensesAsync() => [.. (await GetLiveLicensesAsync()).Select(View)];
@@ -86,15 +77,21 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         return await LiveAsync(await EnsureKnownAsync(code));
     }
 
+    /// <summary>
+    /// A checkout, for REST and the public contract alike: the lease, or the denial as the <see cref="LicensingException"/>
+    /// both answer with (one place, so that the two doors cannot drift).
+    /// </summary>
     /// <param name="cap">The credential's seat cap, counted by this server's grain (<see cref="SeatCap"/>).</param>
-    public async Task<CheckoutResult> CheckoutAsync(string code, CheckoutBody body, SeatCap? cap = null)
+    public async Task<Lease> CheckoutAsync(string code, CheckoutBody body, SeatCap? cap = null)
     {
         Validate.Code(code);
         var clientId = Validate.ClientId(body.ClientId);
         Validate.Count(body.Count);
         if (body.Count > keys.Options.MaxCheckoutCount) throw Problems.Invalid($"One checkout may ask for at most {keys.Options.MaxCheckoutCount} allocations.");
         var leaseId = body.LeaseId is null ? Guid.NewGuid().ToString("N") : Validate.LeaseId(body.LeaseId);
-        return await Here(code).Checkout(new CheckoutRequest(leaseId, clientId, body.Count, cap));
+        var owner = Validate.Owner(body.User, body.Host, body.DisplayName);
+        var result = await Here(code).Checkout(new CheckoutRequest(leaseId, clientId, body.Count, cap, owner));
+        return result.Lease ?? throw new LicensingException(result.DeniedError ?? LicensingErrors.NoAllocation, result.DeniedReason ?? $"No allocation of '{code}' is available.");
     }
 
     /// <summary>
@@ -111,7 +108,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         var clientId = Validate.ClientId(body.ClientId);
         Validate.Count(body.Count);
         var serverId = Validate.ServerId(body.ServerId);
-        var update = new LeaseUpdate(leaseId, clientId, body.Count, serverId);
+        var update = new LeaseUpdate(leaseId, clientId, body.Count, serverId, Validate.Owner(body.User, body.Host, body.DisplayName));
         if (serverId != settings.ServerId && IsActive(serverId))
         {
             try
@@ -139,7 +136,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
     }
 
     /// <summary>Whether membership (this silo's view, no call) has an active silo named <paramref name="serverId"/>.</summary>
-    private bool IsActive(string serverId)
+    internal bool IsActive(string serverId)
     {
         foreach (var member in membership.CurrentSnapshot.Members.Values)
         {
@@ -178,7 +175,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         }
     }
 
-    private async Task<Distribution> EnsureKnownAsync(string code) =>
+    internal async Task<Distribution> EnsureKnownAsync(string code) =>
         await grains.GetGrain<IPoolGrain>(code).GetDistribution()
         ?? throw new LicensingException(LicensingErrors.UnknownLicense, $"License code '{code}' is unknown.");
 

@@ -42,6 +42,35 @@ public static class Validate
         return serverId;
     }
 
+    /// <summary>Who a lease belongs to (display data): each part optional, at most 256 visible characters; null when none is given.</summary>
+    public static LeaseOwner? Owner(string? user, string? host, string? displayName)
+    {
+        OwnerPart(user, "user");
+        OwnerPart(host, "host");
+        OwnerPart(displayName, "displayName");
+        return LeaseOwner.Of(user, host, displayName);
+    }
+
+    /// <summary>The owner a grain-call client sent (<see cref="ILicensingApiGrain"/>), checked as the REST fields are.</summary>
+    public static LeaseOwner? Owner(LeaseOwner? owner) => owner is null ? null : Owner(owner.User, owner.Host, owner.DisplayName);
+
+    private static void OwnerPart(string? part, string name)
+    {
+        if (string.IsNullOrEmpty(part)) return;
+        if (part.Length > Limits.MaxOwnerPartLength || !IsVisibleText(part))
+            throw Problems.Invalid($"'{name}' must be at most {Limits.MaxOwnerPartLength} characters, without control or invisible characters.");
+    }
+
+    /// <summary>An administrator's reason for a release: optional, at most 500 visible characters (it is shown and exported).</summary>
+    public static string? Reason(string? reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason)) return null;
+        reason = reason.Trim();
+        if (reason.Length > Limits.MaxReasonLength || !IsVisibleText(reason))
+            throw Problems.Invalid($"A reason must be at most {Limits.MaxReasonLength} characters, without control or invisible characters.");
+        return reason;
+    }
+
     public static int Count(int count, string what = "Count")
     {
         if (count < 1 || count > MaxCount) throw Problems.Invalid($"{what} must be between 1 and {MaxCount}.");

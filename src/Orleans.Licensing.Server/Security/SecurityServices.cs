@@ -75,6 +75,12 @@ public static class SecurityServices
         throw new LicensingException(LicensingErrors.ForbiddenClient, $"This credential does not hold leases for client '{clientId}'.");
     }
 
+    /// <summary>
+    /// Who made an admin change, for the audit rows of the usage log: the API key entry's id (<c>local-admin</c> for the
+    /// CLI's local key) or <c>jwt:&lt;sub&gt;</c> for a bearer token.
+    /// </summary>
+    public static string Actor(this ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "unknown";
+
     /// <summary>The seat cap of a client credential with <c>MaxSeats</c>; null for an admin or a key without one.</summary>
     public static SeatCap? SeatCap(this ClaimsPrincipal user)
     {

@@ -13,7 +13,7 @@ public sealed class PostgresUsageStore(string connectionString, string serviceId
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY licensing_usage_log (service_id, at, kind, code, server_id, client_id, count, lease_id, detail) FROM STDIN (FORMAT BINARY)",
+            "COPY licensing_usage_log (service_id, at, kind, code, server_id, client_id, count, lease_id, detail, actor, owner_user, owner_host) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var e in batch)
         {
@@ -27,6 +27,9 @@ public sealed class PostgresUsageStore(string connectionString, string serviceId
             await copy.WriteAsync(e.Count, NpgsqlDbType.Integer, cancellationToken);
             await WriteNullableAsync(copy, e.LeaseId, NpgsqlDbType.Varchar, cancellationToken);
             await WriteNullableAsync(copy, e.Detail, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, e.Actor, NpgsqlDbType.Varchar, cancellationToken);
+            await WriteNullableAsync(copy, e.OwnerUser, NpgsqlDbType.Varchar, cancellationToken);
+            await WriteNullableAsync(copy, e.OwnerHost, NpgsqlDbType.Varchar, cancellationToken);
         }
 
         await copy.CompleteAsync(cancellationToken);
@@ -54,7 +57,7 @@ public sealed class PostgresUsageStore(string connectionString, string serviceId
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand($"""
-            SELECT at, kind, code, server_id, client_id, count, lease_id, detail FROM licensing_usage_log
+            SELECT at, kind, code, server_id, client_id, count, lease_id, detail, actor, owner_user, owner_host FROM licensing_usage_log
             WHERE service_id = $1 AND ($2::varchar IS NULL OR code = $2) AND ($3::timestamptz IS NULL OR at >= $3)
               AND ($4::timestamptz IS NULL OR at < $4) AND ($5::varchar[] IS NULL OR kind = ANY($5))
             ORDER BY {(query.NewestFirst ? "at DESC, id DESC" : "at, id")} LIMIT $6
@@ -72,7 +75,8 @@ public sealed class PostgresUsageStore(string connectionString, string serviceId
             events.Add(new UsageEvent(
                 new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10)));
         }
 
         return events;

@@ -42,6 +42,28 @@ public sealed class SqliteUsageStore : IUsageStore
             CREATE INDEX IF NOT EXISTS usage_log_at ON usage_log (at_ms);
             """;
         await command.ExecuteNonQueryAsync();
+        await AddMissingColumnsAsync(connection);
+    }
+
+    /// <summary>The columns added since the table was first made; a file written by an older server gains them in place.</summary>
+    internal static readonly string[] AddedColumns = ["actor", "owner_user", "owner_host"];
+
+    private static async Task AddMissingColumnsAsync(SqliteConnection connection)
+    {
+        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        await using (var info = connection.CreateCommand())
+        {
+            info.CommandText = "SELECT name FROM pragma_table_info('usage_log')";
+            await using var reader = await info.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) present.Add(reader.GetString(0));
+        }
+
+        foreach (var column in AddedColumns.Where(c => !present.Contains(c)))
+        {
+            await using var alter = connection.CreateCommand();
+            alter.CommandText = $"ALTER TABLE usage_log ADD COLUMN {column} TEXT NULL";
+            await alter.ExecuteNonQueryAsync();
+        }
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
@@ -59,10 +81,10 @@ public sealed class SqliteUsageStore : IUsageStore
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO usage_log (at_ms, kind, code, server_id, client_id, count, lease_id, detail)
-            VALUES ($at, $kind, $code, $server, $client, $count, $lease, $detail)
+            INSERT INTO usage_log (at_ms, kind, code, server_id, client_id, count, lease_id, detail, actor, owner_user, owner_host)
+            VALUES ($at, $kind, $code, $server, $client, $count, $lease, $detail, $actor, $user, $host)
             """;
-        var parameters = new[] { "$at", "$kind", "$code", "$server", "$client", "$count", "$lease", "$detail" }
+        var parameters = new[] { "$at", "$kind", "$code", "$server", "$client", "$count", "$lease", "$detail", "$actor", "$user", "$host" }
             .Select(n => command.Parameters.Add(n, SqliteType.Text)).ToArray();
         parameters[0].SqliteType = SqliteType.Integer;
         parameters[5].SqliteType = SqliteType.Integer;
@@ -76,6 +98,9 @@ public sealed class SqliteUsageStore : IUsageStore
             parameters[5].Value = e.Count;
             parameters[6].Value = (object?)e.LeaseId ?? DBNull.Value;
             parameters[7].Value = (object?)e.Detail ?? DBNull.Value;
+            parameters[8].Value = (object?)e.Actor ?? DBNull.Value;
+            parameters[9].Value = (object?)e.OwnerUser ?? DBNull.Value;
+            parameters[10].Value = (object?)e.OwnerHost ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -121,7 +146,7 @@ public sealed class SqliteUsageStore : IUsageStore
             for (var i = 0; i < kinds.Count; i++) command.Parameters.AddWithValue("$k" + i, kinds[i]);
         }
 
-        command.CommandText = "SELECT at_ms, kind, code, server_id, client_id, count, lease_id, detail FROM usage_log"
+        command.CommandText = "SELECT at_ms, kind, code, server_id, client_id, count, lease_id, detail, actor, owner_user, owner_host FROM usage_log"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + (query.NewestFirst ? " ORDER BY at_ms DESC, id DESC" : " ORDER BY at_ms, id") + " LIMIT $limit";
         command.Parameters.AddWithValue("$limit", query.Limit);
         var events = new List<UsageEvent>();
@@ -131,7 +156,8 @@ public sealed class SqliteUsageStore : IUsageStore
             events.Add(new UsageEvent(
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10)));
         }
 
         return events;

@@ -9,15 +9,15 @@ public static partial class HostileCatalogue
     [
         ("list", Get, Licenses, null), ("get", Get, A, null), ("servers", Get, Servers, null),
         ("add-code", Post, Licenses, """{"grant":"olg1.e30.AAAA"}"""), ("allocations", Post, Allocations, """{"grant":"olg1.e30.AAAA"}"""),
-        ("distribution", Put, Distribution, """{"even":true}"""), ("lease-list", Get, Checkout, null),
+        ("distribution", Put, Distribution, """{"even":true}"""), ("release", Post, LeaseA1 + "/release", """{"reason":"hostile"}"""),
         ("checkout", Post, Checkout, """{"clientId":"ws-9","count":1}"""), ("heartbeat", Put, LeaseA1, """{"clientId":"ws-1","count":2,"serverId":"alpha"}"""),
         ("checkin", Delete, LeaseA1 + "?clientId=ws-1", null),
     ];
 
-    /// <summary>What only readers and admins read: the usage log (JSON, CSV), its report, the metrics.</summary>
+    /// <summary>What only readers and admins read: the lease list (who holds what), the usage log (JSON, CSV), its report, the metrics.</summary>
     private static readonly (string Kind, HttpMethod Method, string Path, string? Body)[] Reports =
     [
-        ("usage", Get, "api/v1/usage", null), ("usage-csv", Get, "api/v1/usage?format=csv", null),
+        ("lease-list", Get, Checkout, null), ("usage", Get, "api/v1/usage", null), ("usage-csv", Get, "api/v1/usage?format=csv", null),
         ("usage-report", Get, "api/v1/usage/report", null), ("metrics", Get, "metrics", null),
     ];
 
@@ -66,9 +66,9 @@ public static partial class HostileCatalogue
         yield return AuthCase("auth.basic-empty-password.distribution", distribution, Cred.None, 401, Unauthenticated, ("Authorization", Basic(admin, "")));
 
         // Roles where they may not go: a reader writes nothing, a client key administers nothing.
-        foreach (var kind in new[] { "add-code", "allocations", "distribution", "lease-list", "checkout", "heartbeat", "checkin" })
+        foreach (var kind in new[] { "add-code", "allocations", "distribution", "release", "checkout", "heartbeat", "checkin" })
             yield return AuthCase($"role.reader.{kind}", Endpoint(kind), Cred.Reader, 403, Forbidden);
-        foreach (var kind in new[] { "add-code", "allocations", "distribution", "lease-list" })
+        foreach (var kind in new[] { "add-code", "allocations", "distribution", "release" })
         {
             yield return AuthCase($"role.client.{kind}", Endpoint(kind), Cred.Client, 403, Forbidden);
             yield return AuthCase($"role.tenant-b-client.{kind}", Endpoint(kind), Cred.TenantB, 403, Forbidden);

@@ -54,6 +54,23 @@ public static partial class HostileCatalogue
         yield return J("checkout.dotdot-lease-id", Post, Checkout, Cred.Client, """{"clientId":"ws-9","count":1,"leaseId":".."}""");
         yield return J("checkout.percent-lease-id", Post, Checkout, Cred.Client, """{"clientId":"ws-9","count":1,"leaseId":"hostile%2Fa1"}""");
         yield return J("checkout.space-lease-id", Post, Checkout, Cred.Client, """{"clientId":"ws-9","count":1,"leaseId":"lease 1"}""");
+
+        // Owners are display data, still bounded: no control or invisible characters, at most 256 characters.
+        yield return J("checkout.owner-newline-user", Post, Checkout, Cred.Client, """{"clientId":"ws-9","count":1,"user":"ada\nroot"}""");
+        yield return J("checkout.owner-rtl-host", Post, Checkout, Cred.Client, """{"clientId":"ws-9","count":1,"host":"\u202Ews-9"}""");
+        yield return J("checkout.owner-long-display-name", Post, Checkout, Cred.Client, $$"""{"clientId":"ws-9","count":1,"displayName":"{{new string('d', 257)}}"}""");
+        yield return J("heartbeat.owner-nul-user", Put, LeaseA1, Cred.Client, """{"clientId":"ws-1","count":2,"serverId":"alpha","user":"ada\u0000"}""");
+
+        // Releases (admin) that must release nothing: bad reasons, bodies and ids, and leases no server holds.
+        yield return J("release.reason-control", Post, LeaseA1 + "/release", Cred.Admin, """{"reason":"bye\u0007"}""");
+        yield return J("release.reason-too-long", Post, LeaseA1 + "/release", Cred.Admin, $$"""{"reason":"{{new string('r', 501)}}"}""");
+        yield return J("release.reason-not-a-string", Post, LeaseA1 + "/release", Cred.Admin, """{"reason":42}""");
+        yield return J("release.body-not-an-object", Post, LeaseA1 + "/release", Cred.Admin, "[]");
+        yield return J("release.unknown-lease", Post, Checkout + "/no-such-lease/release", Cred.Admin, """{"reason":"x"}""", 404, LeaseUnknown);
+        yield return J("release.gone-lease", Post, Gone + "/release", Cred.Admin, """{"reason":"x"}""", 404, LeaseUnknown);
+        yield return J("release.other-code-lease", Post, Checkout + "/hostile-b1/release", Cred.Admin, """{"reason":"x"}""", 404, LeaseUnknown);
+        yield return J("release.unknown-code", Post, Licenses + "/NO-SUCH-CODE/leases/hostile-a1/release", Cred.Admin, """{"reason":"x"}""", 404, UnknownLicense);
+        yield return J("release.bad-lease-id", Post, Checkout + "/lease%20one/release", Cred.Admin, """{"reason":"x"}""");
     }
 
     /// <summary>Distribution criteria an attacker could use to move seats or break the planner.</summary>

@@ -84,7 +84,7 @@ public sealed partial class UsageLogTests(TwoServers pool) : IClassFixture<TwoSe
         var csv = new StringWriter();
         Assert.Equal(0, await Cli.Cli.RunAsync(["usage", "--code", code, "--kind", "checkout", "--csv", "--server", _second.Url.ToString(), "--key-file", TestSecurity.AdminKeyFile], csv, new StringWriter()));
         var lines = csv.ToString().TrimEnd().Split('\n');
-        Assert.Equal("at,kind,code,server,client,count,lease,detail", lines[0]);
+        Assert.Equal("at,kind,code,server,client,count,lease,detail,actor,owner_user,owner_host", lines[0]);
         Assert.Equal(3, lines.Length - 1);
 
         // Prometheus, summed over both servers: exact counts of this code.
@@ -128,7 +128,7 @@ public sealed partial class UsageLogTests(TwoServers pool) : IClassFixture<TwoSe
         await client.CheckoutAsync(code, 1, "client,with\"comma");
         using var http = _primary.CreateHttpClient();
         var csv = await Until.ValueAsync(() => http.GetStringAsync($"api/v1/usage?code={code}&kind=checkout&format=csv"), s => s.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 2, TimeSpan.FromSeconds(15), "the checkout as CSV");
-        Assert.StartsWith("at,kind,code,server,client,count,lease,detail\n", csv);
+        Assert.StartsWith("at,kind,code,server,client,count,lease,detail,actor,owner_user,owner_host\n", csv);
         Assert.Contains($",checkout,{code},primary,\"client,with\"\"comma\",1,", csv);
     }
 

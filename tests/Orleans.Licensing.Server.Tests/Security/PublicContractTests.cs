@@ -23,6 +23,7 @@ public sealed class PublicContractTests(PoolFixture pool)
         ["Checkin"] = ("client", (api, key, code) => api.Checkin(key, code, "no-such-lease", "matrix-client", null), LicensingErrors.LeaseUnknown),
         ["GetLicense"] = ("read", (api, key, code) => api.GetLicense(key, code), null),
         ["GetLicenses"] = ("read", (api, key, _) => api.GetLicenses(key), null),
+        ["Release"] = ("admin", (api, key, code) => api.Release(key, code, "no-such-lease", "matrix"), LicensingErrors.LeaseUnknown),
         ["AddLicenseCode"] = ("admin", (api, key, _) => api.AddLicenseCode(key, "not-a-grant", null), Grants.GrantErrors.Malformed),
         ["AddAllocations"] = ("admin", (api, key, code) => api.AddAllocations(key, code, "not-a-grant"), Grants.GrantErrors.Malformed),
         ["ChangeDistributionCriteria"] = ("admin", (api, key, code) => api.ChangeDistributionCriteria(key, code,
