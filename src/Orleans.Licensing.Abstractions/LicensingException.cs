@@ -39,6 +39,9 @@ public static class LicensingErrors
     /// <summary>Seats signed by a trial key beyond the trial's cap per pool.</summary>
     public const string TrialLimit = "trial-limit";
 
+    /// <summary>An offline borrow refused by the code's policy: more seats than its max count, or longer than its max duration.</summary>
+    public const string BorrowLimit = "borrow-limit";
+
     /// <summary>The license store failed (for example the database is down): try again, or another server.</summary>
     public const string Unavailable = "unavailable";
 }

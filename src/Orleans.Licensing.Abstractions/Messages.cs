@@ -46,4 +46,8 @@ public sealed record ChangeDistributionCriteria(
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.DistributionSync")]
 public sealed record DistributionSync(
     [property: Id(0)] Distribution Distribution,
-    [property: Id(1)] IReadOnlyList<AdoptedLease> Adopted);
+    [property: Id(1)] IReadOnlyList<AdoptedLease> Adopted)
+{
+    /// <summary>Offline borrows the leader returned while their server was down: that server drops them.</summary>
+    [Id(2)] public IReadOnlyList<string>? ReturnedOfflineBorrows { get; init; }
+}

@@ -136,7 +136,7 @@ public sealed partial class PoolGrain
                     continue;
                 }
 
-                changed |= await _fencing.FenceAsync(claims.HolderId, holder, S.Adoptions);
+                changed |= await _fencing.FenceAsync(claims.HolderId, holder, S.Adoptions, S.OfflineBorrows);
             }
 
             var now = DateTimeOffset.UtcNow;

@@ -48,11 +48,16 @@ public sealed partial class ServerGrain(
         }
 
         if (OverCap(request) is { } capped) return capped;
+
+        // An offline borrow is counted pool-wide by the leader before any seat is taken here; a denial below releases it.
+        var (borrowEnd, refused) = await PermitOfflineBorrowAsync(request);
+        if (refused is not null) return refused;
         while (Room < request.Count)
         {
             if (!await _borrower.BorrowAsync(request.Count, BorrowReason.ClientRequest))
             {
                 _usage.Denial(_code, _serverId, request.ClientId, request.Count, LicensingErrors.NoAllocation);
+                await ReleaseOfflineBorrowAsync(request.LeaseId, borrowEnd);
                 return new CheckoutResult(null, $"No allocation of '{_code}' is available: {Record.Allocated} allocated here, {_leases.InUse} in use, and the leader found no source.");
             }
         }
@@ -67,11 +72,16 @@ public sealed partial class ServerGrain(
 
         // Again after the borrow's await: checkouts of the same credential may have been granted meanwhile. From here
         // to AddLease nothing awaits, so the count and the grant are one step.
-        if (OverCap(request) is { } late) return late;
-        var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, DateTimeOffset.UtcNow + _options.LeaseTtl);
+        if (OverCap(request) is { } late)
+        {
+            await ReleaseOfflineBorrowAsync(request.LeaseId, borrowEnd);
+            return late;
+        }
+
+        var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, borrowEnd ?? DateTimeOffset.UtcNow + _options.LeaseTtl) { Borrowed = borrowEnd is not null };
         AddLease(lease);
         await CommitAsync();
-        _usage.Lease(UsageKinds.Checkout, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
+        _usage.Lease(UsageKinds.Checkout, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count, OfflineBorrowDetail(lease));
         return new CheckoutResult(ToLease(lease), null);
     }
 
@@ -94,6 +104,14 @@ public sealed partial class ServerGrain(
         if (update.ServerId == _serverId && _leases.TryGet(update.LeaseId, out var held))
         {
             LicenseRules.EnsureSameHolder(held, update.ClientId, update.Count);
+
+            // An offline borrow needs no heartbeat, and one never shortens it: it is held until its end.
+            if (held.Borrowed)
+            {
+                await CommitAsync();
+                return ToLease(held);
+            }
+
             var renewed = held with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl };
             _leases.Put(renewed);
             await CommitAsync();
@@ -202,7 +220,8 @@ public sealed partial class ServerGrain(
         if (string.IsNullOrEmpty(leaseId) || !_leases.TryGet(leaseId, out var lease) || lease.ClientId != clientId) return false;
         _leases.Remove(leaseId);
         await CommitAsync();
-        _usage.Lease(UsageKinds.Checkin, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
+        _usage.Lease(UsageKinds.Checkin, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count, lease.Borrowed ? "offline borrow returned" : null);
+        if (lease.Borrowed) await ReleaseOfflineBorrowAsync(lease.LeaseId, lease.ExpiresAt);
         return true;
     }
 
