@@ -12,11 +12,12 @@ namespace Orleans.Licensing.Server.Api;
 [StatelessWorker, Reentrant]
 public sealed class LicensingApiGrain(PoolGateway pool, CredentialCheck credentials) : Grain, ILicensingApiGrain
 {
-    public async Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId)
+    public async Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId, TimeSpan? borrowFor = null)
     {
         var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Client);
         user.EnsureCovers(Validate.ClientId(clientId));
-        var (lease, denied, error) = await pool.CheckoutAsync(code, new CheckoutBody(clientId, count, leaseId), user.SeatCap());
+        var body = new CheckoutBody(clientId, count, leaseId, borrowFor is { } span ? System.Xml.XmlConvert.ToString(span) : null);
+        var (lease, denied, error) = await pool.CheckoutAsync(code, body, user.SeatCap());
         return lease ?? throw new LicensingException(error ?? LicensingErrors.NoAllocation, denied ?? $"No allocation of '{code}' is available.");
     }
 
@@ -57,6 +58,12 @@ public sealed class LicensingApiGrain(PoolGateway pool, CredentialCheck credenti
     {
         await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
         return await pool.LiveAsync(await pool.AddAllocationsAsync(code, grant));
+    }
+
+    public async Task<Distribution> SetOfflineBorrowPolicy(string credential, string code, int maxCount, TimeSpan maxDuration)
+    {
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        return await pool.LiveAsync(await pool.SetOfflineBorrowPolicyAsync(code, maxCount, maxDuration));
     }
 
     public async Task<Distribution> ChangeDistributionCriteria(string credential, string code, DistributionCriteria criteria)
