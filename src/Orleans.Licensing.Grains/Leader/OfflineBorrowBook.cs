@@ -50,6 +50,10 @@ internal static class OfflineBorrowBook
         return (new OfflineBorrowPermit(request.ServerId, request.ClientId, request.Count, now + request.Duration), true, null);
     }
 
+    /// <summary>Whether the lease is an offline borrow now (permitted, not returned, not ended).</summary>
+    public static bool IsBorrowed(OfflineBorrowState state, string leaseId, DateTimeOffset now) =>
+        state.Permits.TryGetValue(leaseId, out var p) && Active(p, now);
+
     /// <summary>The server checked the borrow in (or never granted it). Returns whether a permit went.</summary>
     public static bool Release(OfflineBorrowState state, string leaseId, string serverId) =>
         state.Permits.TryGetValue(leaseId, out var permit) && permit.ServerId == serverId && state.Permits.Remove(leaseId);

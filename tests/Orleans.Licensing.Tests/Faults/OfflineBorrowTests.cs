@@ -116,6 +116,11 @@ public sealed class OfflineBorrowTests(ShortLeaseFixture fixture)
             var (held, _) = await Invariants.CheckAsync(_pool, code);
             Assert.Equal(2, held.OfflineBorrow!.Borrowed);
 
+            // A borrow does not fail over: a heartbeat for it at another server moves nothing.
+            var failover = await Assert.ThrowsAsync<LicensingException>(() => _pool.Server(other, code).Update(new LeaseUpdate("away", "laptop", 2, victim)));
+            Assert.Equal(LicensingErrors.LeaseUnknown, failover.Error);
+            Assert.Equal(2, (await _pool.DistributionAsync(code))[victim]!.Held);
+
             // Returned early while its server is down: only its client may, and then the seat and the permit are free.
             Assert.False(await _pool.Pool(code).ReturnOfflineBorrow("away", "someone-else", victim));
             Assert.False(await _pool.Pool(code).ReturnOfflineBorrow("desk", "pc", victim));
