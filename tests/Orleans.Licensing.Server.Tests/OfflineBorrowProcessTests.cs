@@ -139,6 +139,13 @@ public sealed partial class OfflineBorrowProcessTests : IAsyncLifetime
         await sdk.ReturnAsync(lease);
         var after = await LicenseAsync(admin, code);
         Assert.Equal((0, 0), (after["offlineBorrow"]!.Int("borrowed"), after.Share("primary").Int("inUse")));
+
+        // The usage log tells an offline borrow from a checkout: its end, then its return.
+        var events = await Until.ValueAsync(() => admin.GetFromJsonAsync<JsonArray>($"api/v1/usage?code={code}&kind=checkout,checkin,denial"),
+            e => e!.Count >= 3, TimeSpan.FromSeconds(15), "the borrow's usage events");
+        Assert.Contains(events!, e => (string?)e!["kind"] == "checkout" && ((string?)e["detail"])?.StartsWith("offline borrow until ", StringComparison.Ordinal) == true);
+        Assert.Contains(events!, e => (string?)e!["kind"] == "checkin" && (string?)e["detail"] == "offline borrow returned");
+        Assert.Contains(events!, e => (string?)e!["kind"] == "denial" && (string?)e["detail"] == "borrow-limit");
     }
 
     private static (int MaxCount, long Version) OfflineBorrow(JsonObject license) =>
