@@ -35,6 +35,9 @@ public sealed record Distribution(
     [property: Id(4)] IReadOnlyList<ServerShare> Servers,
     [property: Id(5)] string LeaderServerId)
 {
+    /// <summary>The code's offline borrow policy and the seats borrowed now (null from a leader that predates it).</summary>
+    [Id(6)] public OfflineBorrowView? OfflineBorrow { get; init; }
+
     public ServerShare? this[string serverId] => Servers.FirstOrDefault(s => s.ServerId == serverId);
 
     public int AllocatedSum => Servers.Sum(s => s.Allocated);

@@ -36,6 +36,7 @@ public static class ErrorStatus
         LicensingErrors.GrantExpired => (403, "The grant has expired."),
         LicensingErrors.GrantWrongPool => (403, "The grant is for another pool."),
         LicensingErrors.TrialLimit => (403, "Trial seats are capped."),
+        LicensingErrors.BorrowLimit => (409, "The offline borrow policy does not allow this borrow."),
         LicensingErrors.Unavailable => (503, "The license server cannot serve this now; try another one."),
         _ => null,
     };

@@ -15,10 +15,11 @@ public interface ILicensingApiGrain : IGrainWithIntegerKey
 {
     /// <summary>
     /// A checkout at this license server; <paramref name="leaseId"/> null: a new id (send your own to retry safely).
-    /// <paramref name="owner"/> says who holds the lease (shown to administrators). Denied: <c>no-allocation</c>.
+    /// <paramref name="owner"/> says who holds the lease (shown to administrators). <paramref name="borrowFor"/>: an
+    /// offline borrow, held that long without heartbeats. Denied: <c>no-allocation</c>, <c>borrow-limit</c>.
     /// </summary>
     [Alias("Checkout")]
-    Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId, LeaseOwner? owner = null);
+    Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId, LeaseOwner? owner = null, TimeSpan? borrowFor = null);
 
     /// <summary>A heartbeat; naming another server than this one it is a fail-over update.</summary>
     [Alias("Heartbeat")]
@@ -51,6 +52,10 @@ public interface ILicensingApiGrain : IGrainWithIntegerKey
     /// <summary>Adds allocations to a code's free pool from a vendor-signed grant (admin).</summary>
     [Alias("AddAllocations")]
     Task<Distribution> AddAllocations(string credential, string code, string grant);
+
+    /// <summary>Sets a code's offline borrow policy (admin): at most <paramref name="maxCount"/> seats borrowed at once, each at most <paramref name="maxDuration"/>.</summary>
+    [Alias("SetOfflineBorrowPolicy")]
+    Task<Distribution> SetOfflineBorrowPolicy(string credential, string code, int maxCount, TimeSpan maxDuration);
 
     /// <summary>Changes a code's distribution criteria (admin).</summary>
     [Alias("ChangeDistributionCriteria")]

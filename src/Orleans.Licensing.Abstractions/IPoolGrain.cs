@@ -50,6 +50,24 @@ public interface IPoolGrain : IGrainWithStringKey
     /// <summary>The leases of down servers the leader holds seats for (read-only, for the administrator's lease list).</summary>
     [Alias("GetHeldLeases")]
     Task<IReadOnlyList<HeldLeaseView>> GetHeldLeases();
+    /// <summary>Sets the code's offline borrow policy (admin, validated; a leader turn).</summary>
+    [Alias("SetOfflineBorrowPolicy")]
+    Task<Distribution> SetOfflineBorrowPolicy(SetOfflineBorrowPolicy message);
+
+    /// <summary>A server's permit for an offline borrow, counted pool-wide before it grants (a leader turn; retry-safe by lease id).</summary>
+    [Alias("PermitOfflineBorrow")]
+    Task<OfflineBorrowPermitAnswer> PermitOfflineBorrow(OfflineBorrowPermitRequest request);
+
+    /// <summary>The server checked the borrow in, or never granted it: its permit goes.</summary>
+    [Alias("ReleaseOfflineBorrow")]
+    Task ReleaseOfflineBorrow(string leaseId, string serverId);
+
+    /// <summary>
+    /// An early return of an offline borrow whose server does not answer: the leader fences it if needed, then frees
+    /// the seat it holds for the lease and its permit. False when the lease is no offline borrow of that server and client.
+    /// </summary>
+    [Alias("ReturnOfflineBorrow")]
+    Task<bool> ReturnOfflineBorrow(string leaseId, string clientId, string serverId);
 
     /// <summary>The distribution, or null when the license code is unknown.</summary>
     [Alias("GetDistribution")]

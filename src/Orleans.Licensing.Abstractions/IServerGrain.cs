@@ -54,6 +54,9 @@ public interface IServerGrain : IGrainWithStringKey
 
     [Alias("ChangeDistributionCriteria")]
     Task<Distribution> ChangeDistributionCriteria(ChangeDistributionCriteria message);
+
+    [Alias("SetOfflineBorrowPolicy")]
+    Task<Distribution> SetOfflineBorrowPolicy(SetOfflineBorrowPolicy message);
 }
 
 public static class ServerGrainKey

@@ -15,7 +15,11 @@ public sealed record Lease(
     [property: Id(5)] DateTimeOffset ExpiresAt,
     [property: Id(6)] DateTimeOffset RenewAfter,
     [property: Id(7)] LeaseOwner? Owner = null,
-    [property: Id(8)] DateTimeOffset? CheckedOutAt = null);
+    [property: Id(8)] DateTimeOffset? CheckedOutAt = null)
+{
+    /// <summary>An offline borrow: held until <see cref="ExpiresAt"/> without heartbeats (docs/admin/offline-borrow.md).</summary>
+    [Id(9)] public bool Borrowed { get; init; }
+}
 
 /// <summary>A client's request for authorization (a checkout). A retried request with the same lease id is granted once.</summary>
 /// <param name="Cap">The calling credential's seat cap at this server, if it has one.</param>
@@ -25,7 +29,11 @@ public sealed record CheckoutRequest(
     [property: Id(1)] string ClientId,
     [property: Id(2)] int Count,
     [property: Id(3)] SeatCap? Cap = null,
-    [property: Id(4)] LeaseOwner? Owner = null);
+    [property: Id(4)] LeaseOwner? Owner = null)
+{
+    /// <summary>An offline borrow: the lease is held for this long without heartbeats, within the code's policy.</summary>
+    [Id(5)] public TimeSpan? BorrowFor { get; init; }
+}
 
 /// <summary>
 /// A client's heartbeat for a lease. <see cref="ServerId"/> is the server the client believes holds it; when a

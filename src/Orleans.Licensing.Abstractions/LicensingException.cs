@@ -44,6 +44,8 @@ public static class LicensingErrors
 
     /// <summary>The lease's server is down and the leader holds its seat for the client's fail-over: it cannot be released now.</summary>
     public const string LeaseHeld = "lease-held";
+    /// <summary>An offline borrow refused by the code's policy: more seats than its max count, or longer than its max duration.</summary>
+    public const string BorrowLimit = "borrow-limit";
 
     /// <summary>The license store failed (for example the database is down): try again, or another server.</summary>
     public const string Unavailable = "unavailable";

@@ -50,7 +50,11 @@ public sealed record ChangeDistributionCriteria(
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.DistributionSync")]
 public sealed record DistributionSync(
     [property: Id(0)] Distribution Distribution,
-    [property: Id(1)] IReadOnlyList<AdoptedLease> Adopted);
+    [property: Id(1)] IReadOnlyList<AdoptedLease> Adopted)
+{
+    /// <summary>Offline borrows the leader returned while their server was down: that server drops them.</summary>
+    [Id(2)] public IReadOnlyList<string>? ReturnedOfflineBorrows { get; init; }
+}
 
 /// <summary>
 /// An administrator releases a lease at the server that holds it (lmremove, rlmremove): checked in on their behalf,

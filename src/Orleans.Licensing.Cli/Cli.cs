@@ -49,6 +49,9 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         root.Subcommands.Add(Checkout());
         root.Subcommands.Add(Heartbeat());
         root.Subcommands.Add(Checkin());
+        root.Subcommands.Add(Borrow());
+        root.Subcommands.Add(Return());
+        root.Subcommands.Add(BorrowPolicy());
         root.Subcommands.Add(Usage());
         root.Subcommands.Add(Leases());
         root.Subcommands.Add(Release());
@@ -230,6 +233,7 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
                 "  " + s.ServerId, s.Status, s.Allocated.ToString(CultureInfo.InvariantCulture), s.BaseShare.ToString(CultureInfo.InvariantCulture),
                 s.InUse.ToString(CultureInfo.InvariantCulture), s.Threshold.ToString("0.00", CultureInfo.InvariantCulture), s.Held.ToString(CultureInfo.InvariantCulture),
             }));
+        WriteOfflineBorrow(v);
     }
 
     private void WriteLease(LeaseInfo l) =>

@@ -23,7 +23,11 @@ public sealed record LicenseInfo(
     long Version,
     string Leader,
     IReadOnlyList<ServerShareInfo> Servers,
-    bool Trial = false);
+    bool Trial = false,
+    OfflineBorrowInfo? OfflineBorrow = null);
+
+/// <summary>A code's offline borrow policy (<see cref="MaxDuration"/> is ISO 8601) and the seats borrowed now, pool-wide.</summary>
+public sealed record OfflineBorrowInfo(int MaxCount, string MaxDuration, long Version, int Borrowed);
 
 /// <summary>The pool: the id grants must name, which vendor keys sign seats ("configured keys", "vendor keys", "trial keys"), trial seats.</summary>
 public sealed record PoolInfo(string PoolId, string Trust, int TrialSeats, int TrialCap);
@@ -34,7 +38,7 @@ public sealed record ServerShareInfo(string ServerId, string Status, int Allocat
 /// <param name="RenewAfterSeconds">Seconds until the next heartbeat is due, counted the same way.</param>
 public sealed record LeaseInfo(
     string LeaseId, string Code, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, DateTimeOffset RenewAfter,
-    double? TtlSeconds = null, double? RenewAfterSeconds = null);
+    double? TtlSeconds = null, double? RenewAfterSeconds = null, bool Borrowed = false);
 
 public sealed record ServerInfo(string ServerId, string Status, string Address, bool Self);
 
@@ -42,6 +46,8 @@ internal sealed record AddAllocationsBody(string Grant);
 
 /// <summary>Who holds a lease, as administrators see it: each part optional.</summary>
 public sealed record LeaseOwnerInfo(string? User = null, string? Host = null, string? DisplayName = null);
+
+internal sealed record OfflineBorrowPolicyBody(int MaxCount, string MaxDuration);
 
 /// <summary>
 /// One lease of the lease list (GET /api/v1/licenses/{code}/leases; licensing leases): <see cref="State"/> is
@@ -53,7 +59,7 @@ public sealed record LeaseSummaryInfo(
 
 internal sealed record ReleaseBody(string? Reason);
 
-internal sealed record CheckoutBody(string ClientId, int Count, string? LeaseId, string? User = null, string? Host = null, string? DisplayName = null);
+internal sealed record CheckoutBody(string ClientId, int Count, string? LeaseId, string? User = null, string? Host = null, string? DisplayName = null, string? BorrowFor = null);
 
 internal sealed record HeartbeatBody(string ClientId, int Count, string ServerId, string? User = null, string? Host = null, string? DisplayName = null);
 

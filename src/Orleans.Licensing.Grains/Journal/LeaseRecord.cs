@@ -9,4 +9,8 @@ public sealed record LeaseRecord(
     [property: Id(2)] int Count,
     [property: Id(3)] DateTimeOffset ExpiresAt,
     [property: Id(4)] LeaseOwner? Owner = null,
-    [property: Id(5)] DateTimeOffset? CheckedOutAt = null);
+    [property: Id(5)] DateTimeOffset? CheckedOutAt = null)
+{
+    /// <summary>An offline borrow: <see cref="ExpiresAt"/> is the borrow's end, and no heartbeat moves it.</summary>
+    [Id(6)] public bool Borrowed { get; init; }
+}

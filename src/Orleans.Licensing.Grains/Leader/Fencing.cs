@@ -16,7 +16,7 @@ internal sealed partial class Fencing(IGrainStorage storage, IGrainFactory grain
     public bool InProgress(string serverId) => _fencing.Contains(serverId);
 
     /// <summary>Fences a server and holds its leases. False when its journal could not be written or read.</summary>
-    public async Task<bool> FenceAsync(string serverId, ShareState share, IReadOnlyDictionary<string, Adoption> adoptions)
+    public async Task<bool> FenceAsync(string serverId, ShareState share, IReadOnlyDictionary<string, Adoption> adoptions, OfflineBorrowState borrows)
     {
         _fencing.Add(serverId);
         try
@@ -26,7 +26,9 @@ internal sealed partial class Fencing(IGrainStorage storage, IGrainFactory grain
             share.Down = true;
             share.Fenced = true;
             share.Unread = false;
-            share.Held = HeldLeases.Of(serverId, book.All, adoptions, share.Allocated, DateTimeOffset.UtcNow, options.LeaseTtl);
+            var now = DateTimeOffset.UtcNow;
+            var borrowed = OfflineBorrowBook.Fenced(borrows, serverId, book.All.Select(l => l.LeaseId), now);
+            share.Held = HeldLeases.Of(serverId, book.All, adoptions, share.Allocated, now, options.LeaseTtl, borrowed);
             LogFenced(code, serverId, share.Allocated, share.Held.Values.Sum(h => h.Count));
             return true;
         }

@@ -10,21 +10,25 @@ internal static class HeldLeases
     /// the server acknowledged no renewal after the fence, so no client may renew later than that, whatever the two
     /// silos' clocks say. A lease that looks expired by up to one TTL is held too (its server's clock may run behind
     /// ours). Never more than the leader counts for the server: the soonest expiring go first.
+    /// An offline borrow (<paramref name="borrows"/>, from the leader's own permits) is held until its end on the leader's
+    /// clock instead, whatever the fenced server's lease says; one returned at the leader (null) is not held.
     /// </summary>
     public static Dictionary<string, HeldLease> Of(
         string serverId, IEnumerable<LeaseRecord> leases, IReadOnlyDictionary<string, Adoption> adoptions,
-        int allocated, DateTimeOffset now, TimeSpan ttl)
+        int allocated, DateTimeOffset now, TimeSpan ttl, IReadOnlyDictionary<string, DateTimeOffset?>? borrows = null)
     {
+        borrows ??= new Dictionary<string, DateTimeOffset?>();
+        DateTimeOffset Until(LeaseRecord l) => borrows.TryGetValue(l.LeaseId, out var end) && end is { } e ? e : now + ttl;
         var candidates = leases
-            .Where(l => l.ExpiresAt > now - ttl)
+            .Where(l => borrows.TryGetValue(l.LeaseId, out var end) ? end is not null : l.ExpiresAt > now - ttl)
             .Where(l => !adoptions.TryGetValue(l.LeaseId, out var adoption) || adoption.AdopterServerId == serverId)
-            .OrderByDescending(l => l.ExpiresAt).ThenBy(l => l.LeaseId, StringComparer.Ordinal);
+            .OrderByDescending(l => Until(l)).ThenByDescending(l => l.ExpiresAt).ThenBy(l => l.LeaseId, StringComparer.Ordinal);
         var held = new Dictionary<string, HeldLease>(StringComparer.Ordinal);
         var count = 0;
         foreach (var lease in candidates)
         {
             if (count + lease.Count > allocated) continue;
-            held[lease.LeaseId] = new HeldLease(lease.Count, now + ttl, lease.ClientId);
+            held[lease.LeaseId] = new HeldLease(lease.Count, Until(lease), lease.ClientId);
             count += lease.Count;
         }
 

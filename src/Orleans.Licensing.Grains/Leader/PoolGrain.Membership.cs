@@ -26,7 +26,7 @@ public sealed partial class PoolGrain
         {
             if (share.Down && share.Unread)
             {
-                changed |= await _fencing.FenceAsync(serverId, share, S.Adoptions);
+                changed |= await _fencing.FenceAsync(serverId, share, S.Adoptions, S.OfflineBorrows);
                 continue;
             }
 
@@ -45,7 +45,7 @@ public sealed partial class PoolGrain
                 share.Held.Clear();
                 LogServerUp(Code, serverId);
             }
-            else if (!await _fencing.FenceAsync(serverId, share, S.Adoptions))
+            else if (!await _fencing.FenceAsync(serverId, share, S.Adoptions, S.OfflineBorrows))
             {
                 _fencing.MarkUnread(serverId, share);
             }

@@ -110,7 +110,12 @@ public sealed partial class PoolGrain
     {
         var changed = false;
         var adopterId = request.ServerId;
-        foreach (var claims in AdoptionCheck.ByHolder(request.Adoptions ?? [], S.Adoptions, adopterId))
+
+        // An offline borrow is never heartbeated, so it never fails over: its seat stays where the leader holds it.
+        var now0 = DateTimeOffset.UtcNow;
+        foreach (var borrowed in (request.Adoptions ?? []).Where(a => OfflineBorrowBook.IsBorrowed(S.OfflineBorrows, a.LeaseId, now0))) refused[borrowed.LeaseId] = LicensingErrors.LeaseUnknown;
+        var adoptions = (request.Adoptions ?? []).Where(a => !refused.ContainsKey(a.LeaseId)).ToList();
+        foreach (var claims in AdoptionCheck.ByHolder(adoptions, S.Adoptions, adopterId))
         {
             if (claims.HolderId == adopterId || !S.Servers.TryGetValue(claims.HolderId, out var holder))
             {
@@ -136,7 +141,7 @@ public sealed partial class PoolGrain
                     continue;
                 }
 
-                changed |= await _fencing.FenceAsync(claims.HolderId, holder, S.Adoptions);
+                changed |= await _fencing.FenceAsync(claims.HolderId, holder, S.Adoptions, S.OfflineBorrows);
             }
 
             var now = DateTimeOffset.UtcNow;

@@ -127,7 +127,7 @@ public sealed partial class PoolGrain
             Version = _committedVersion,
             Servers = [.. snapshot.Servers.Select(s => s with { Allocated = Math.Min(s.Allocated, _committed.GetValueOrDefault(s.ServerId)) })],
         };
-        return new DistributionSync(durable, Table.ActiveAdoptions());
+        return new DistributionSync(durable, Table.ActiveAdoptions()) { ReturnedOfflineBorrows = OfflineBorrowBook.ReturnedLeases(S.OfflineBorrows) };
     }
 
     private async Task SendSyncAsync()
@@ -146,7 +146,7 @@ public sealed partial class PoolGrain
         }
     }
 
-    private DistributionSync SyncFor() => new(Snapshot(), Table.ActiveAdoptions());
+    private DistributionSync SyncFor() => new(Snapshot(), Table.ActiveAdoptions()) { ReturnedOfflineBorrows = OfflineBorrowBook.ReturnedLeases(S.OfflineBorrows) };
 
     private Distribution Snapshot() => Table.Snapshot(DateTimeOffset.UtcNow, LeaderServerId);
 

@@ -53,7 +53,7 @@ public sealed partial class PoolGrain(
             var refenced = false;
             foreach (var (serverId, share) in S.Servers.Where(s => s.Value.Fenced).ToList())
             {
-                if (await _fencing.FenceAsync(serverId, share, S.Adoptions)) refenced = true;
+                if (await _fencing.FenceAsync(serverId, share, S.Adoptions, S.OfflineBorrows)) refenced = true;
                 else _fencing.MarkUnread(serverId, share);
             }
 

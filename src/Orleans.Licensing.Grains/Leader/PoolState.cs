@@ -19,4 +19,7 @@ public sealed class PoolState
 
     /// <summary>Ids of the signed grants applied to this code (its license code grant, allocations grants): each applies once.</summary>
     [Id(8)] public HashSet<string> AppliedGrants { get; set; } = [];
+
+    /// <summary>The offline borrow policy and permits (pool-wide: one leader per code counts them).</summary>
+    [Id(9)] public OfflineBorrowState OfflineBorrows { get; set; } = new();
 }

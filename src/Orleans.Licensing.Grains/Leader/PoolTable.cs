@@ -125,9 +125,10 @@ internal sealed class PoolTable(PoolState state, double defaultThreshold)
     public void RecordAdoption(AdoptedLease lease, string holderId, string adopterId, DateTimeOffset now, TimeSpan ttl) =>
         state.Adoptions[lease.LeaseId] = new Adoption(holderId, adopterId, now + ttl, lease.ClientId, lease.Count);
 
-    /// <summary>Forgets adoptions and held leases whose clients can no longer renew them.</summary>
+    /// <summary>Forgets adoptions and held leases whose clients can no longer renew them, and offline borrows that ended.</summary>
     public void Prune(DateTimeOffset now)
     {
+        OfflineBorrowBook.Prune(state.OfflineBorrows, now);
         foreach (var id in state.Adoptions.Where(a => a.Value.ExpiresAt <= now).Select(a => a.Key).ToList()) state.Adoptions.Remove(id);
         foreach (var share in state.Servers.Values)
         {
@@ -144,7 +145,10 @@ internal sealed class PoolTable(PoolState state, double defaultThreshold)
         [.. state.Servers.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new ServerShare(
             s.Key, s.Value.Allocated, s.Value.InUse, s.Value.Threshold, s.Value.BaseShare,
             s.Value.Down ? ServerStatus.Down : ServerStatus.Up, s.Value.Down ? s.Value.HeldCount(now) : 0))],
-        leaderServerId);
+        leaderServerId)
+    {
+        OfflineBorrow = new OfflineBorrowView(state.OfflineBorrows.Policy, OfflineBorrowBook.Borrowed(state.OfflineBorrows, now)),
+    };
 
     /// <summary>A refused adoption borrows nothing: a made-up lease id must not act as a checkout.</summary>
     public static int NeedAfterRefusals(BorrowRequest request, IReadOnlyDictionary<string, string> refused)

@@ -44,6 +44,8 @@ public sealed partial class ServerGrain
         await CommitAsync();
         LogLeaseReleased(_serverId, _code, lease.LeaseId, lease.ClientId, lease.Count, message.Actor);
         _usage.Lease(UsageKinds.Release, _code, _serverId, lease, message.Reason, message.Actor);
+        // A released offline borrow gives its permit back, as its return would: the pool-wide count must not keep it.
+        if (lease.Borrowed) await ReleaseOfflineBorrowAsync(lease.LeaseId, lease.ExpiresAt);
         return ToLease(lease);
     }
 

@@ -137,7 +137,7 @@ public sealed partial class ServerGrain
         {
             _leases.Remove(lease.LeaseId);
             _expired[lease.LeaseId] = lease;
-            _usage.Lease(UsageKinds.Expiry, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
+            _usage.Lease(UsageKinds.Expiry, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count, lease.Borrowed ? "offline borrow ended" : null);
         }
 
         return expired.Count;
@@ -205,9 +205,10 @@ public sealed partial class ServerGrain
         if (_broken is not null) throw new LicensingException(LicensingErrors.Unavailable, $"License server '{_serverId}' is reloading '{_code}' from the license store after a failed write.");
     }
 
+    // An offline borrow is never renewed: "renew after" is its end.
     private Lease ToLease(LeaseRecord lease) => new(
         lease.LeaseId, _code, lease.ClientId, lease.Count, _serverId, lease.ExpiresAt,
-        lease.ExpiresAt - _options.LeaseTtl + _options.LeaseTtl / 3, lease.Owner, lease.CheckedOutAt);
+        lease.Borrowed ? lease.ExpiresAt : lease.ExpiresAt - _options.LeaseTtl + _options.LeaseTtl / 3, lease.Owner, lease.CheckedOutAt) { Borrowed = lease.Borrowed };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{ServerId} commits {Code}: {Allocated} allocated, {InUse} in use, version {Version}")]
     private partial void LogCommitting(string serverId, string code, int allocated, int inUse, long version);

@@ -47,6 +47,7 @@ public sealed partial class ServerGrain
             }
         }
 
+        changed |= DropReturnedOfflineBorrows(sync.ReturnedOfflineBorrows);
         if (moved.Count == 0) return changed;
         var now = DateTimeOffset.UtcNow;
         _record = Record with { MovedAway = MovedAway.Add(Record.MovedAway, moved, now + _options.LeaseTtl, now) };

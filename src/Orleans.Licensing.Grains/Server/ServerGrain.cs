@@ -53,11 +53,16 @@ public sealed partial class ServerGrain(
         }
 
         if (OverCap(request) is { } capped) return capped;
+
+        // An offline borrow is counted pool-wide by the leader before any seat is taken here; a denial below releases it.
+        var (borrowEnd, refused) = await PermitOfflineBorrowAsync(request);
+        if (refused is not null) return refused;
         while (Room < request.Count)
         {
             if (!await _borrower.BorrowAsync(request.Count, BorrowReason.ClientRequest))
             {
                 _usage.Denial(_code, _serverId, request.ClientId, request.Count, LicensingErrors.NoAllocation);
+                await ReleaseOfflineBorrowAsync(request.LeaseId, borrowEnd);
                 return new CheckoutResult(null, $"No allocation of '{_code}' is available: {Record.Allocated} allocated here, {_leases.InUse} in use, and the leader found no source.");
             }
         }
@@ -72,12 +77,17 @@ public sealed partial class ServerGrain(
 
         // Again after the borrow's await: checkouts of the same credential may have been granted meanwhile. From here
         // to AddLease nothing awaits, so the count and the grant are one step.
-        if (OverCap(request) is { } late) return late;
+        if (OverCap(request) is { } late)
+        {
+            await ReleaseOfflineBorrowAsync(request.LeaseId, borrowEnd);
+            return late;
+        }
+
         var now = DateTimeOffset.UtcNow;
-        var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, now + _options.LeaseTtl, request.Owner, now);
+        var lease = new LeaseRecord(request.LeaseId, request.ClientId, request.Count, borrowEnd ?? now + _options.LeaseTtl, request.Owner, now) { Borrowed = borrowEnd is not null };
         AddLease(lease);
         await CommitAsync();
-        _usage.Lease(UsageKinds.Checkout, _code, _serverId, lease);
+        _usage.Lease(UsageKinds.Checkout, _code, _serverId, lease, OfflineBorrowDetail(lease));
         return new CheckoutResult(ToLease(lease), null);
     }
 
@@ -101,6 +111,14 @@ public sealed partial class ServerGrain(
         if (update.ServerId == _serverId && _leases.TryGet(update.LeaseId, out var held))
         {
             LicenseRules.EnsureSameHolder(held, update.ClientId, update.Count);
+
+            // An offline borrow needs no heartbeat, and one never shortens it: it is held until its end.
+            if (held.Borrowed)
+            {
+                await CommitAsync();
+                return ToLease(held);
+            }
+
             // The owner given at checkout stays (a lease stored before owners were kept takes the heartbeat's).
             var renewed = held with { ExpiresAt = DateTimeOffset.UtcNow + _options.LeaseTtl, Owner = held.Owner ?? update.Owner };
             _leases.Put(renewed);
@@ -215,7 +233,8 @@ public sealed partial class ServerGrain(
         if (string.IsNullOrEmpty(leaseId) || !_leases.TryGet(leaseId, out var lease) || lease.ClientId != clientId) return false;
         _leases.Remove(leaseId);
         await CommitAsync();
-        _usage.Lease(UsageKinds.Checkin, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count);
+        _usage.Lease(UsageKinds.Checkin, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count, lease.Borrowed ? "offline borrow returned" : null);
+        if (lease.Borrowed) await ReleaseOfflineBorrowAsync(lease.LeaseId, lease.ExpiresAt);
         return true;
     }
 
@@ -225,71 +244,6 @@ public sealed partial class ServerGrain(
 
     Task<ServerUsage> IServerGrain.GetUsage() =>
         Task.FromResult(new ServerUsage(_serverId, Record.Allocated, _leases.InUse, _leases.Count, Record.AppliedVersion));
-
-    async Task<GiveUpResult> IServerGrain.GiveUp(GiveUpRequest request)
-    {
-        ThrowIfBroken();
-        if (Record.RecentGiveUps.FirstOrDefault(t => t.OperationId == request.OperationId) is { } done) return done;
-
-        var allocated = SyncRule.AllocatedForGiveUp(request, Record.Allocated, Record.AppliedVersion);
-        var now = DateTimeOffset.UtcNow;
-        var (given, unknown, moved) = request.Mode == GiveUpMode.Leases
-            ? DropMoved(request.Leases ?? [], now)
-            : (SeatMath.Givable(request.Mode, allocated, Bound, Record.Threshold, Record.BaseShare, request.Count), [], []);
-        var result = new GiveUpResult(request.OperationId, given, _leases.InUse, unknown);
-
-        // Nothing given changes nothing: no write, and no version the leader may never commit.
-        if (given == 0) return result;
-        _record = Record with
-        {
-            Allocated = allocated - given,
-            AppliedVersion = SyncRule.VersionAfterGiveUp(Record.AppliedVersion, request),
-            RecentGiveUps = [.. Record.RecentGiveUps.TakeLast(RecentGiveUpsKept - 1), result],
-            MovedAway = moved.Count > 0 ? MovedAway.Add(Record.MovedAway, moved, now + _options.LeaseTtl, now) : Record.MovedAway,
-        };
-
-        // The giver's record shrinks, durably, before the leader lets the taker grow (claim 33).
-        await CommitAsync();
-        _usage.Pool(UsageKinds.GiveUp, _code, _serverId, given, request.Mode.ToString());
-        return result;
-    }
-
-    /// <summary>
-    /// Drops the leases whose clients failed over elsewhere, if they are what the clients claim; returns their seats. A
-    /// claim is judged as of its arrival at the adopter, not of now: it may have waited behind a slow leader turn, and a
-    /// lease that was live then stays its client's. One that expired here meanwhile gives no seat (its seat was freed
-    /// at expiry), and the adopter borrows one.
-    /// </summary>
-    private (int Given, IReadOnlyList<string> Unknown, IReadOnlyList<string> Moved) DropMoved(IReadOnlyList<AdoptedLease> claims, DateTimeOffset now)
-    {
-        var given = 0;
-        var unknown = new List<string>();
-        var moved = new List<string>();
-        foreach (var claim in claims)
-        {
-            var arrived = claim.ExpiresAt - _options.LeaseTtl;
-            if (_leases.TryGet(claim.LeaseId, out var lease) && Claims(lease, claim, arrived))
-            {
-                _leases.Remove(lease.LeaseId);
-                moved.Add(lease.LeaseId);
-                given += lease.Count;
-            }
-            else if (_expired.TryGetValue(claim.LeaseId, out var gone) && Claims(gone, claim, arrived))
-            {
-                _expired.Remove(claim.LeaseId);
-                moved.Add(claim.LeaseId);
-            }
-            else
-            {
-                unknown.Add(claim.LeaseId);
-            }
-        }
-
-        return (given, unknown, moved);
-    }
-
-    private static bool Claims(LeaseRecord lease, AdoptedLease claim, DateTimeOffset arrived) =>
-        lease.ClientId == claim.ClientId && lease.Count == claim.Count && lease.ExpiresAt > arrived;
 
     async Task IServerGrain.ApplySync(DistributionSync sync)
     {

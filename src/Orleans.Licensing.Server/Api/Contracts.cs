@@ -58,7 +58,15 @@ public sealed record DistributionRequest(
 /// A request for authorization. <see cref="LeaseId"/> is optional: a client that sends its own can retry safely.
 /// <see cref="User"/>, <see cref="Host"/> and <see cref="DisplayName"/> say who holds the lease (shown to administrators).
 /// </summary>
-public sealed record CheckoutBody(string? ClientId, int Count, string? LeaseId = null, string? User = null, string? Host = null, string? DisplayName = null);
+/// <param name="BorrowFor">An offline borrow: an ISO 8601 duration ("P3D", "PT8H") the lease is held for without heartbeats.</param>
+public sealed record CheckoutBody(string? ClientId, int Count, string? LeaseId = null, string? User = null, string? Host = null, string? DisplayName = null, string? BorrowFor = null);
+
+/// <summary>A license code's offline borrow policy: at most <see cref="MaxCount"/> seats borrowed at once, pool-wide, each for at most <see cref="MaxDuration"/> (ISO 8601, at most P90D).</summary>
+public sealed record OfflineBorrowPolicyRequest(int? MaxCount, string? MaxDuration);
+
+/// <summary>The offline borrow policy as the license view shows it, with the seats borrowed now (pool-wide).</summary>
+/// <param name="Version">Grows with each change; 0: the default policy (no borrow allowed).</param>
+public sealed record OfflineBorrowResponse(int MaxCount, string MaxDuration, long Version, int Borrowed);
 
 /// <summary>
 /// A heartbeat. <see cref="ServerId"/> is the server the client believes holds the lease; the owner is sent again so
@@ -75,11 +83,11 @@ public sealed record HeartbeatBody(string? ClientId, int Count, string? ServerId
 /// </remarks>
 public sealed record LeaseResponse(
     string LeaseId, string Code, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, DateTimeOffset RenewAfter,
-    double TtlSeconds, double RenewAfterSeconds)
+    double TtlSeconds, double RenewAfterSeconds, bool Borrowed = false)
 {
     /// <param name="now">This server's clock, the one the lease's server grain set the absolute times by.</param>
     public static LeaseResponse From(Lease l, DateTimeOffset now) => new(
-        l.LeaseId, l.Code, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.RenewAfter, Seconds(l.ExpiresAt - now), Seconds(l.RenewAfter - now));
+        l.LeaseId, l.Code, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.RenewAfter, Seconds(l.ExpiresAt - now), Seconds(l.RenewAfter - now), l.Borrowed);
 
     // Milliseconds are enough; a moment already past is 0 (renew now / already expired), never negative.
     private static double Seconds(TimeSpan span) => Math.Round(Math.Max(0, span.TotalSeconds), 3);
@@ -96,7 +104,8 @@ public sealed record LicenseResponse(
     long Version,
     string Leader,
     IReadOnlyList<ServerShareResponse> Servers,
-    bool Trial = false);
+    bool Trial = false,
+    OfflineBorrowResponse? OfflineBorrow = null);
 
 /// <summary>The pool (GET /api/v1/pool): the id grants must name, which vendor keys sign seats, and the trial seats.</summary>
 /// <param name="Trust">"configured keys" (the open build), "vendor keys" (a vendor build) or "trial keys" (zero setup).</param>

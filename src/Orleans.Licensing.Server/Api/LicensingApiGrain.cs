@@ -12,11 +12,12 @@ namespace Orleans.Licensing.Server.Api;
 [StatelessWorker, Reentrant]
 public sealed class LicensingApiGrain(PoolGateway pool, LeaseAdmin leases, CredentialCheck credentials) : Grain, ILicensingApiGrain
 {
-    public async Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId, LeaseOwner? owner = null)
+    public async Task<Lease> Checkout(string credential, string code, string clientId, int count, string? leaseId, LeaseOwner? owner = null, TimeSpan? borrowFor = null)
     {
         var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Client);
         user.EnsureCovers(Validate.ClientId(clientId));
-        return await pool.CheckoutAsync(code, new CheckoutBody(clientId, count, leaseId, owner?.User, owner?.Host, owner?.DisplayName), user.SeatCap());
+        var body = new CheckoutBody(clientId, count, leaseId, owner?.User, owner?.Host, owner?.DisplayName, borrowFor is { } span ? System.Xml.XmlConvert.ToString(span) : null);
+        return await pool.CheckoutAsync(code, body, user.SeatCap());
     }
 
     public async Task<Lease> Heartbeat(string credential, string code, LeaseUpdate update)
@@ -65,6 +66,12 @@ public sealed class LicensingApiGrain(PoolGateway pool, LeaseAdmin leases, Crede
     {
         var user = await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
         return await pool.LiveAsync(await pool.AddAllocationsAsync(code, grant, user.Actor()));
+    }
+
+    public async Task<Distribution> SetOfflineBorrowPolicy(string credential, string code, int maxCount, TimeSpan maxDuration)
+    {
+        await credentials.AuthorizeAsync(credential, LicensingPolicies.Admin);
+        return await pool.LiveAsync(await pool.SetOfflineBorrowPolicyAsync(code, maxCount, maxDuration));
     }
 
     public async Task<Distribution> ChangeDistributionCriteria(string credential, string code, DistributionCriteria criteria)

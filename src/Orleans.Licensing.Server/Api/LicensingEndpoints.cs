@@ -40,6 +40,12 @@ public static class LicensingEndpoints
             .WithName("ChangeDistributionCriteria").WithSummary("Change distribution criteria: shares, even or weighted, thresholds (claim 7)").RequireAuthorization(LicensingPolicies.Admin)
             .Accepts<DistributionRequest>("application/json").Produces<LicenseResponse>().ProducesProblem(StatusCodes.Status404NotFound);
 
+        licenses.MapPut("/{code}/borrow-policy", async (string code, HttpRequest request, PoolGateway pool) =>
+                Results.Ok(await pool.SetOfflineBorrowPolicyAsync(code, await JsonBody.ReadAsync<OfflineBorrowPolicyRequest>(request))))
+            .WithName("SetOfflineBorrowPolicy").WithSummary("Set the offline borrow policy: the most seats borrowed at once pool-wide, the longest borrow (ISO 8601, at most P90D)")
+            .RequireAuthorization(LicensingPolicies.Admin).Accepts<OfflineBorrowPolicyRequest>("application/json").Produces<LicenseResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         licenses.MapGet("/{code}/leases", async (string code, LeaseAdmin leases) => Results.Ok(await leases.GetLeasesAsync(code)))
             .WithTags("Leases").WithName("GetLeases")
             .WithSummary("Who holds what (lmstat): every live lease with its owner, and the leases held for a down server's fail-over (reader)")
@@ -63,7 +69,7 @@ public static class LicensingEndpoints
                 var lease = await pool.CheckoutAsync(code, body, user.SeatCap());
                 return Results.Created($"/api/v1/licenses/{Uri.EscapeDataString(code)}/leases/{lease.LeaseId}", LeaseResponse.From(lease, DateTimeOffset.UtcNow));
             })
-            .WithName("Checkout").WithSummary("Check out allocations: a lease (claim 1)")
+            .WithName("Checkout").WithSummary("Check out allocations: a lease (claim 1); with borrowFor (ISO 8601) an offline borrow, held without heartbeats")
             .Accepts<CheckoutBody>("application/json").Produces<LeaseResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 

@@ -90,8 +90,24 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         if (body.Count > keys.Options.MaxCheckoutCount) throw Problems.Invalid($"One checkout may ask for at most {keys.Options.MaxCheckoutCount} allocations.");
         var leaseId = body.LeaseId is null ? Guid.NewGuid().ToString("N") : Validate.LeaseId(body.LeaseId);
         var owner = Validate.Owner(body.User, body.Host, body.DisplayName);
-        var result = await Here(code).Checkout(new CheckoutRequest(leaseId, clientId, body.Count, cap, owner));
+        TimeSpan? borrowFor = body.BorrowFor is null ? null : Validate.Duration(body.BorrowFor, "borrowFor");
+        var result = await Here(code).Checkout(new CheckoutRequest(leaseId, clientId, body.Count, cap, owner) { BorrowFor = borrowFor });
         return result.Lease ?? throw new LicensingException(result.DeniedError ?? LicensingErrors.NoAllocation, result.DeniedReason ?? $"No allocation of '{code}' is available.");
+    }
+
+    public async Task<LicenseResponse> SetOfflineBorrowPolicyAsync(string code, OfflineBorrowPolicyRequest body)
+    {
+        if (body.MaxCount is null) throw Problems.Invalid("maxCount is required (0 turns offline borrowing off).");
+        return await ViewAsync(await SetOfflineBorrowPolicyAsync(code, body.MaxCount.Value, Validate.Duration(body.MaxDuration, "maxDuration")));
+    }
+
+    /// <summary>REST and the public contract: the leader validates against the code's seats and answers the new view.</summary>
+    public async Task<Distribution> SetOfflineBorrowPolicyAsync(string code, int maxCount, TimeSpan maxDuration)
+    {
+        Validate.Code(code);
+        if (maxDuration <= TimeSpan.Zero || maxDuration > OfflineBorrowPolicy.Ceiling) throw Problems.Invalid($"maxDuration must be more than zero and at most {OfflineBorrowPolicy.Ceiling.TotalDays:0} days.");
+        await EnsureKnownAsync(code);
+        return await Here(code).SetOfflineBorrowPolicy(new SetOfflineBorrowPolicy(code, maxCount, maxDuration));
     }
 
     /// <summary>
@@ -158,13 +174,35 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         var holder = serverId is null ? settings.ServerId : Validate.ServerId(serverId);
         // An active server of that name answers for itself (unknown lease: false below); asking the leader first
         // would be a leader call per check-in behind a load balancer.
-        if (holder != settings.ServerId && !IsActive(holder)) await EnsureServerAsync(code, holder);
-        if (!await grains.GetServerGrain(holder, code).Checkin(leaseId, client))
+        if (holder != settings.ServerId && !IsActive(holder))
+        {
+            await EnsureServerAsync(code, holder);
+            if (await ReturnAtLeaderAsync(code, leaseId, client, holder)) return;
+        }
+
+        bool checkedIn;
+        try
+        {
+            var call = grains.GetServerGrain(holder, code).Checkin(leaseId, client);
+            checkedIn = holder == settings.ServerId ? await call : await call.WaitAsync(settings.HeartbeatForwardTimeout);
+        }
+        catch (Exception e) when (holder != settings.ServerId && (TransientFailures.Is(e) || e is LicensingException { Error: LicensingErrors.Unavailable }))
+        {
+            // The lease's server does not answer: an offline borrow is returned at the leader; anything else fails as before.
+            if (await ReturnAtLeaderAsync(code, leaseId, client, holder)) return;
+            throw;
+        }
+
+        if (!checkedIn)
         {
             await EnsureKnownAsync(code);
             throw new LicensingException(LicensingErrors.LeaseUnknown, $"Server '{holder}' holds no lease '{leaseId}' of '{code}' for client '{client}': it expired, was checked in, or never existed.");
         }
     }
+
+    /// <summary>An early return of an offline borrow whose server is down (a leader turn); false when it is no offline borrow there.</summary>
+    private Task<bool> ReturnAtLeaderAsync(string code, string leaseId, string clientId, string serverId) =>
+        grains.GetGrain<IPoolGrain>(code).ReturnOfflineBorrow(leaseId, clientId, serverId);
 
     private async Task EnsureServerAsync(string code, string serverId)
     {
@@ -182,7 +220,8 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
     private async Task<LicenseResponse> ViewAsync(Distribution d) => View(await LiveAsync(d));
 
     private static LicenseResponse View(Distribution d) => new(d.License.Code, d.License.Product, d.Total, d.License.ExpiresAt, d.FreePool, d.Version,
-        d.LeaderServerId, [.. d.Servers.Select(s => new ServerShareResponse(s.ServerId, s.Status, s.Allocated, s.InUse, s.Threshold, s.BaseShare, s.Held))], d.License.Trial);
+        d.LeaderServerId, [.. d.Servers.Select(s => new ServerShareResponse(s.ServerId, s.Status, s.Allocated, s.InUse, s.Threshold, s.BaseShare, s.Held))], d.License.Trial,
+        d.OfflineBorrow is { } b ? new OfflineBorrowResponse(b.Policy.MaxCount, System.Xml.XmlConvert.ToString(b.Policy.MaxDuration), b.Policy.Version, b.Borrowed) : null);
 
     /// <summary>The distribution with each functioning server's own in-use count now.</summary>
     public async Task<Distribution> LiveAsync(Distribution d)

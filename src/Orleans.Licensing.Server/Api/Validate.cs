@@ -78,6 +78,27 @@ public static class Validate
     }
 
     /// <summary>
+    /// An ISO 8601 duration ("P3D", "PT8H") of more than zero and at most <see cref="OfflineBorrowPolicy.Ceiling"/>:
+    /// an offline borrow's length or a policy's max duration.
+    /// </summary>
+    public static TimeSpan Duration(string? text, string what)
+    {
+        TimeSpan span;
+        try
+        {
+            span = System.Xml.XmlConvert.ToTimeSpan(text?.Trim() ?? "");
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw Problems.Invalid($"{what} must be an ISO 8601 duration such as \"P3D\" or \"PT8H\".");
+        }
+
+        if (span <= TimeSpan.Zero || span > OfflineBorrowPolicy.Ceiling)
+            throw Problems.Invalid($"{what} must be more than zero and at most {OfflineBorrowPolicy.Ceiling.TotalDays:0} days (P{OfflineBorrowPolicy.Ceiling.TotalDays:0}D).");
+        return span;
+    }
+
+    /// <summary>
     /// The server ids a distribution names are server ids too. A change of criteria must say how to distribute
     /// (<paramref name="requireMode"/>): <c>{}</c>, a threshold alone or a body meant for another endpoint would
     /// otherwise give every server a share of zero and send all idle seats to the free pool.

@@ -36,10 +36,13 @@ public sealed class AccessMatrixTests(PoolFixture pool)
         ["add license code"] = (HttpMethod.Post, "api/v1/licenses", """{"grant":"not-a-grant"}""", "admin", HttpStatusCode.BadRequest, "grant-malformed"),
         ["add allocations"] = (HttpMethod.Post, "api/v1/licenses/§/allocations", """{"grant":"not-a-grant"}""", "admin", HttpStatusCode.BadRequest, "grant-malformed"),
         ["change distribution"] = (HttpMethod.Put, "api/v1/licenses/§/distribution", """{"shares":{"alpha":99}}""", "admin", HttpStatusCode.BadRequest, "invalid-request"),
+        ["set borrow policy"] = (HttpMethod.Put, "api/v1/licenses/§/borrow-policy", """{"maxCount":1,"maxDuration":"P0D"}""", "admin", HttpStatusCode.BadRequest, "invalid-request"),
         ["list leases"] = (HttpMethod.Get, "api/v1/licenses/§/leases", null, "report", HttpStatusCode.OK, null),
         ["release lease"] = (HttpMethod.Post, "api/v1/licenses/§/leases/no-such-lease/release", """{"reason":"matrix"}""", "admin", HttpStatusCode.NotFound, "lease-unknown"),
         ["release lease, no body"] = (HttpMethod.Post, "api/v1/licenses/§/leases/no-such-lease/release", null, "admin", HttpStatusCode.NotFound, "lease-unknown"),
         ["checkout"] = (HttpMethod.Post, "api/v1/licenses/§/leases", """{"clientId":"matrix-client","count":0}""", "client", HttpStatusCode.BadRequest, "invalid-request"),
+        // An offline borrow is a checkout: a client credential may borrow (refused here on its merits, P0D).
+        ["offline borrow"] = (HttpMethod.Post, "api/v1/licenses/§/leases", """{"clientId":"matrix-client","count":1,"borrowFor":"P0D"}""", "client", HttpStatusCode.BadRequest, "invalid-request"),
         ["heartbeat"] = (HttpMethod.Put, "api/v1/licenses/§/leases/some-lease", """{"clientId":"matrix-client","count":0,"serverId":"alpha"}""", "client", HttpStatusCode.BadRequest, "invalid-request"),
         ["check-in"] = (HttpMethod.Delete, "api/v1/licenses/§/leases/no-such-lease?clientId=matrix-client", null, "client", HttpStatusCode.NotFound, "lease-unknown"),
         ["usage events"] = (HttpMethod.Get, "api/v1/usage?code=§&limit=5", null, "report", HttpStatusCode.OK, null),
