@@ -170,4 +170,22 @@ public sealed class OfflineBorrowTests(ShortLeaseFixture fixture)
         await WaitAsync.UntilAsync(async () => (await _pool.DistributionAsync(code)).OfflineBorrow!.Borrowed == 0, "permit released");
         await Invariants.CheckAsync(_pool, code);
     }
+
+    [Fact]
+    [Trait("Category", "Fault")]
+    public async Task An_administrators_release_of_a_borrow_gives_its_permit_back()
+    {
+        var code = PoolCluster.NewCode();
+        var servers = _pool.ServerIds;
+        await _pool.AddCodeAsync(code, 4, servers[0], new DistributionCriteria(Even: true, DefaultThreshold: 1.0));
+        await PolicyAsync(code, 1, TimeSpan.FromDays(7));
+        Assert.True((await _pool.Server(servers[1], code).Checkout(Borrow("kept", "laptop-1", 1, TimeSpan.FromDays(3)))).Granted);
+
+        var released = await _pool.Server(servers[1], code).Release(new ReleaseLease("kept", "key-admin", "laptop lost"));
+
+        Assert.NotNull(released);
+        Assert.Equal(0, (await _pool.DistributionAsync(code)).OfflineBorrow!.Borrowed);
+        Assert.True((await _pool.Server(servers[2], code).Checkout(Borrow("next", "laptop-2", 1, TimeSpan.FromDays(1)))).Granted);
+        await Invariants.CheckAsync(_pool, code);
+    }
 }
