@@ -13,7 +13,8 @@ public sealed record AddLicenseRequest(string? Grant, DistributionRequest? Distr
 public sealed record AddAllocationsRequest(string? Grant);
 
 /// <summary>A live lease as the admin lease list shows it.</summary>
-public sealed record LeaseSummary(string LeaseId, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt);
+/// <param name="Borrowed">An offline borrow: held until <paramref name="ExpiresAt"/> without heartbeats.</param>
+public sealed record LeaseSummary(string LeaseId, string ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt, bool Borrowed = false);
 
 /// <summary>
 /// Distribution criteria (claim 7): exactly one of explicit <see cref="Shares"/> per server, <see cref="Weights"/>, or

@@ -48,7 +48,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
             .Select(s => grains.GetServerGrain(s.ServerId, code).GetView()));
         var now = DateTimeOffset.UtcNow;
         return [.. views.SelectMany(v => v.Leases).Where(l => l.ExpiresAt > now).OrderBy(l => l.LeaseId, StringComparer.Ordinal)
-            .Select(l => new LeaseSummary(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt))];
+            .Select(l => new LeaseSummary(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.Borrowed))];
     }
 
     public async Task<LicenseResponse> ChangeDistributionAsync(string code, DistributionRequest body) =>
