@@ -79,7 +79,7 @@ public sealed partial class Cli
                 Table(["LEASE", "CLIENT", "USER@HOST", "COUNT", "SERVER", "SINCE", "EXPIRES", "STATE"], leases.Select(l => new[]
                 {
                     l.LeaseId, l.ClientId ?? "", UserAtHost(l), l.Count.ToString(CultureInfo.InvariantCulture), l.ServerId,
-                    l.CheckedOutAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "", l.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), l.State,
+                    l.CheckedOutAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "", l.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), l.Borrowed ? l.State + " (offline borrow)" : l.State,
                 }));
                 output.WriteLine($"{leases.Count} lease(s), {leases.Sum(l => l.Count)} seat(s); times are UTC.");
             });

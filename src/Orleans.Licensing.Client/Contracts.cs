@@ -55,7 +55,8 @@ internal sealed record OfflineBorrowPolicyBody(int MaxCount, string MaxDuration)
 /// </summary>
 public sealed record LeaseSummaryInfo(
     string LeaseId, string? ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt,
-    string? User = null, string? Host = null, string? DisplayName = null, DateTimeOffset? CheckedOutAt = null, string State = "active");
+    string? User = null, string? Host = null, string? DisplayName = null, DateTimeOffset? CheckedOutAt = null, string State = "active",
+    bool Borrowed = false);
 
 internal sealed record ReleaseBody(string? Reason);
 

@@ -81,7 +81,7 @@ public sealed partial class OfflineBorrowProcessTests : IAsyncLifetime
         await _second.KillAsync();
         var killedAt = DateTimeOffset.UtcNow;
         await Until.ValueAsync(() => LicenseAsync(admin, code), l => (string?)l.Share("second")["status"] == "Down", TimeSpan.FromSeconds(60), "second to be down");
-        await Task.Delay(killedAt + 3 * Ttl - DateTimeOffset.UtcNow);
+        await DelayUntilAsync(killedAt + 3 * Ttl);
 
         // Three TTLs after the kill the leader still holds the borrowed seats: the primary cannot grant 3 of 4.
         var held = await LicenseAsync(admin, code);
@@ -132,8 +132,10 @@ public sealed partial class OfflineBorrowProcessTests : IAsyncLifetime
         Assert.Equal(lease.ExpiresAt, lease.RenewAfter);
         Assert.InRange(lease.TtlSeconds!.Value, 8 * 3600 - 60, 8 * 3600);
 
-        // Past a lease TTL without any heartbeat it is still held.
+        // Past a lease TTL without any heartbeat it is still held, and the admin's lease list marks it.
         await Task.Delay(Ttl * 1.5);
+        var listed = (await admin.GetFromJsonAsync<JsonArray>($"api/v1/licenses/{code}/leases"))!;
+        Assert.Equal((lease.LeaseId, true), ((string?)listed.Single()!["leaseId"], (bool)listed.Single()!["borrowed"]!));
         Assert.Equal(1, (await LicenseAsync(admin, code))["offlineBorrow"]!.Int("borrowed"));
         Assert.Equal(1, (await LicenseAsync(admin, code)).Share("primary").Int("inUse"));
         await sdk.ReturnAsync(lease);
@@ -164,4 +166,8 @@ public sealed partial class OfflineBorrowProcessTests : IAsyncLifetime
 
     [GeneratedRegex(@"Borrowed lease (?<id>\S+) .* until (?<until>\S+ \S+)")]
     private static partial Regex BorrowedLine();
+
+    /// <summary>Lets time pass until <paramref name="moment"/> (a moment already past: at once).</summary>
+    private static Task DelayUntilAsync(DateTimeOffset moment) =>
+        moment > DateTimeOffset.UtcNow ? Task.Delay(moment - DateTimeOffset.UtcNow) : Task.CompletedTask;
 }

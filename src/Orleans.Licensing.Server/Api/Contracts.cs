@@ -18,12 +18,14 @@ public sealed record AddAllocationsRequest(string? Grant);
 /// (<c>held-for-failover</c>: its client may still fail over with it; no owner or grant time is known there).
 /// </summary>
 /// <param name="CheckedOutAt">When the lease was first granted at its server (null: not known).</param>
+/// <param name="Borrowed">An offline borrow: held until <paramref name="ExpiresAt"/> without heartbeats.</param>
 public sealed record LeaseSummary(
     string LeaseId, string? ClientId, int Count, string ServerId, DateTimeOffset ExpiresAt,
-    string? User = null, string? Host = null, string? DisplayName = null, DateTimeOffset? CheckedOutAt = null, string State = LeaseStates.Active)
+    string? User = null, string? Host = null, string? DisplayName = null, DateTimeOffset? CheckedOutAt = null, string State = LeaseStates.Active,
+    bool Borrowed = false)
 {
     public static LeaseSummary From(Lease l) =>
-        new(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.Owner?.User, l.Owner?.Host, l.Owner?.DisplayName, l.CheckedOutAt);
+        new(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.Owner?.User, l.Owner?.Host, l.Owner?.DisplayName, l.CheckedOutAt, Borrowed: l.Borrowed);
 
     public static LeaseSummary From(HeldLeaseView h) => new(h.LeaseId, h.ClientId, h.Count, h.ServerId, h.HeldUntil, State: LeaseStates.HeldForFailover);
 }
