@@ -266,6 +266,11 @@ public sealed partial class ServerGrain(
                 _expired.Remove(claim.LeaseId);
                 moved.Add(claim.LeaseId);
             }
+            else if (MovedAway.Contains(Record.MovedAway, claim.LeaseId, now))
+            {
+                // Dropped by a give-up whose answer a newer row voided: its seat is ours again (unused), the lease moved.
+                moved.Add(claim.LeaseId);
+            }
             else
             {
                 unknown.Add(claim.LeaseId);
