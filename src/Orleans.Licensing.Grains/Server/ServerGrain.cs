@@ -221,7 +221,7 @@ public sealed partial class ServerGrain(
         var allocated = SyncRule.AllocatedForGiveUp(request, Record.Allocated, Record.AppliedVersion);
         var now = DateTimeOffset.UtcNow;
         var (given, unknown, moved) = request.Mode == GiveUpMode.Leases
-            ? DropMoved(request.Leases ?? [], now)
+            ? DropMoved(request.Leases ?? [], allocated, now)
             : (SeatMath.Givable(request.Mode, allocated, Bound, Record.Threshold, Record.BaseShare, request.Count), [], []);
         var result = new GiveUpResult(request.OperationId, given, _leases.InUse, unknown);
 
@@ -247,7 +247,7 @@ public sealed partial class ServerGrain(
     /// lease that was live then stays its client's. One that expired here meanwhile gives no seat (its seat was freed
     /// at expiry), and the adopter borrows one.
     /// </summary>
-    private (int Given, IReadOnlyList<string> Unknown, IReadOnlyList<string> Moved) DropMoved(IReadOnlyList<AdoptedLease> claims, DateTimeOffset now)
+    private (int Given, IReadOnlyList<string> Unknown, IReadOnlyList<string> Moved) DropMoved(IReadOnlyList<AdoptedLease> claims, int allocated, DateTimeOffset now)
     {
         var given = 0;
         var unknown = new List<string>();
@@ -268,8 +268,10 @@ public sealed partial class ServerGrain(
             }
             else if (MovedAway.Contains(Record.MovedAway, claim.LeaseId, now))
             {
-                // Dropped by a give-up whose answer a newer row voided: its seat is ours again (unused), the lease moved.
+                // Dropped by a give-up whose answer a newer row voided: the row gave its seat back to us; it goes with
+                // the lease as far as it is still unused here.
                 moved.Add(claim.LeaseId);
+                given += Math.Clamp(allocated - _leases.InUse - given, 0, claim.Count);
             }
             else
             {
