@@ -13,7 +13,7 @@ public sealed partial class ServerGrain
         var allocated = SyncRule.AllocatedForGiveUp(request, Record.Allocated, Record.AppliedVersion);
         var now = DateTimeOffset.UtcNow;
         var (given, unknown, moved) = request.Mode == GiveUpMode.Leases
-            ? DropMoved(request.Leases ?? [], now)
+            ? DropMoved(request.Leases ?? [], allocated, now)
             : (SeatMath.Givable(request.Mode, allocated, Bound, Record.Threshold, Record.BaseShare, request.Count), [], []);
         var result = new GiveUpResult(request.OperationId, given, _leases.InUse, unknown);
 
@@ -39,7 +39,7 @@ public sealed partial class ServerGrain
     /// lease that was live then stays its client's. One that expired here meanwhile gives no seat (its seat was freed
     /// at expiry), and the adopter borrows one.
     /// </summary>
-    private (int Given, IReadOnlyList<string> Unknown, IReadOnlyList<string> Moved) DropMoved(IReadOnlyList<AdoptedLease> claims, DateTimeOffset now)
+    private (int Given, IReadOnlyList<string> Unknown, IReadOnlyList<string> Moved) DropMoved(IReadOnlyList<AdoptedLease> claims, int allocated, DateTimeOffset now)
     {
         var given = 0;
         var unknown = new List<string>();
@@ -57,6 +57,13 @@ public sealed partial class ServerGrain
             {
                 _expired.Remove(claim.LeaseId);
                 moved.Add(claim.LeaseId);
+            }
+            else if (MovedAway.Contains(Record.MovedAway, claim.LeaseId, now))
+            {
+                // Dropped by a give-up whose answer a newer row voided: the row gave its seat back to us; it goes with
+                // the lease as far as it is still unused here.
+                moved.Add(claim.LeaseId);
+                given += Math.Clamp(allocated - _leases.InUse - given, 0, claim.Count);
             }
             else
             {

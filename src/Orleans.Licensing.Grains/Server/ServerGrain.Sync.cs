@@ -27,6 +27,9 @@ public sealed partial class ServerGrain
             _record = Record with
             {
                 Allocated = row?.Allocated ?? 0,
+                // A give-up answered before this row is either counted in it (its borrow is recorded, never retried)
+                // or was lost with a failed leader write and given back by it: replaying its answer would count it twice.
+                RecentGiveUps = [],
                 Threshold = row?.Threshold ?? _options.DefaultThreshold,
                 BaseShare = row?.BaseShare ?? 0,
                 AppliedVersion = Math.Max(distribution.Version, Record.AppliedVersion),

@@ -23,11 +23,12 @@ internal static class SyncRule
         !rejoining && distribution.Version > appliedVersion && distribution[serverId]?.Status == ServerStatus.Down;
 
     /// <summary>
-    /// What a give-up starts from: the leader's row when it is at least as new as ours (a raise may not have reached
-    /// us yet), else our own record.
+    /// What a give-up starts from: the leader's row when it is newer than ours (a raise may not have reached us yet),
+    /// else our own record. At the same version ours is the row minus every give-up answered since; the leader's may
+    /// still count one whose write failed (it reloaded that version), and starting from it would give seats twice.
     /// </summary>
     public static int AllocatedForGiveUp(GiveUpRequest request, int allocated, long appliedVersion) =>
-        request.LeaderVersion >= appliedVersion ? request.Share : allocated;
+        request.LeaderVersion > appliedVersion ? request.Share : allocated;
 
     /// <summary>
     /// The version a server has applied after a give-up: the leader's version the request was made at. A sync of that
