@@ -54,6 +54,10 @@ public interface IPoolGrain : IGrainWithStringKey
     [Alias("SetOfflineBorrowPolicy")]
     Task<Distribution> SetOfflineBorrowPolicy(SetOfflineBorrowPolicy message);
 
+    /// <summary>Sets the code's linger (admin, validated; a leader turn; the same policy record and version).</summary>
+    [Alias("SetLinger")]
+    Task<Distribution> SetLinger(SetLinger message);
+
     /// <summary>A server's permit for an offline borrow, counted pool-wide before it grants (a leader turn; retry-safe by lease id).</summary>
     [Alias("PermitOfflineBorrow")]
     Task<OfflineBorrowPermitAnswer> PermitOfflineBorrow(OfflineBorrowPermitRequest request);

@@ -57,6 +57,9 @@ public interface IServerGrain : IGrainWithStringKey
 
     [Alias("SetOfflineBorrowPolicy")]
     Task<Distribution> SetOfflineBorrowPolicy(SetOfflineBorrowPolicy message);
+
+    [Alias("SetLinger")]
+    Task<Distribution> SetLinger(SetLinger message);
 }
 
 public static class ServerGrainKey

@@ -19,6 +19,9 @@ public sealed record Lease(
 {
     /// <summary>An offline borrow: held until <see cref="ExpiresAt"/> without heartbeats (docs/admin/offline-borrow.md).</summary>
     [Id(9)] public bool Borrowed { get; init; }
+
+    /// <summary>Checked in; its seat stays taken until <see cref="ExpiresAt"/> (the code's linger, docs/admin/linger.md).</summary>
+    [Id(10)] public bool Lingering { get; init; }
 }
 
 /// <summary>A client's request for authorization (a checkout). A retried request with the same lease id is granted once.</summary>

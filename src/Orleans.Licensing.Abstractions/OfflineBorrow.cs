@@ -12,14 +12,24 @@ namespace Orleans.Licensing;
 public sealed record OfflineBorrowPolicy(
     [property: Id(0)] int MaxCount,
     [property: Id(1)] TimeSpan MaxDuration,
-    [property: Id(2)] long Version = 0)
+    [property: Id(2)] long Version = 0,
+    [property: Id(3)] TimeSpan Linger = default)
 {
+    /// <summary>The longest linger (FlexNet LINGER) a code may have: <see cref="Linger"/> is 0 (off) up to this.</summary>
+    public static readonly TimeSpan LingerCeiling = TimeSpan.FromHours(24);
+
     /// <summary>The longest borrow any policy may allow.</summary>
     public static readonly TimeSpan Ceiling = TimeSpan.FromDays(90);
 
     /// <summary>Until an admin enables it, a code allows no offline borrow.</summary>
     public static readonly OfflineBorrowPolicy Off = new(0, TimeSpan.FromDays(7));
 }
+
+/// <summary>Admin message: a code's new linger (0 = off): a checked-in lease keeps its seat this long (docs/admin/linger.md).</summary>
+[GenerateSerializer, Immutable, Alias("Orleans.Licensing.SetLinger")]
+public sealed record SetLinger(
+    [property: Id(0)] string Code,
+    [property: Id(1)] TimeSpan Linger);
 
 /// <summary>The policy and how many seats are borrowed now (pool-wide), as the license view shows them.</summary>
 [GenerateSerializer, Immutable, Alias("Orleans.Licensing.OfflineBorrowView")]

@@ -51,6 +51,19 @@ public sealed partial class Cli
         return command;
     }
 
+    private Command Linger()
+    {
+        var code = new Argument<string>("code") { Description = "The license code" };
+        var linger = new Option<string>("--for") { Description = "How long a checked-in seat stays taken, ISO 8601 (PT5M; PT0S: off), at most PT24H", Required = true };
+        var command = new Command("linger", "Set a license code's linger (admin; FlexNet LINGER, RLM min_checkout)") { code, linger };
+        command.SetAction((r, ct) => RunAsync(r, ct, async c =>
+        {
+            var view = await c.SetLingerAsync(r.GetValue(code)!, XmlConvert.ToTimeSpan(r.GetValue(linger)!.Trim()), ct);
+            Print(r, view, () => WriteLicense(view));
+        }));
+        return command;
+    }
+
     /// <summary>A duration as ISO 8601; bad text is a usage error (FormatException), caught by RunAsync.</summary>
     private static TimeSpan ParseDuration(string? text) =>
         XmlConvert.ToTimeSpan(text?.Trim() is { Length: > 0 } t ? t : throw new FormatException("A duration such as P3D or PT8H is required."));
@@ -58,6 +71,6 @@ public sealed partial class Cli
     private void WriteOfflineBorrow(LicenseInfo v)
     {
         if (v.OfflineBorrow is { } b)
-            output.WriteLine($"  offline borrow: at most {b.MaxCount} seats, each at most {b.MaxDuration} (policy version {b.Version}); borrowed now {b.Borrowed}");
+            output.WriteLine($"  offline borrow: at most {b.MaxCount} seats, each at most {b.MaxDuration} (policy version {b.Version}); borrowed now {b.Borrowed}; linger {b.Linger ?? "PT0S"}");
     }
 }

@@ -52,6 +52,7 @@ public sealed partial class Cli(TextWriter output, TextWriter error)
         root.Subcommands.Add(Borrow());
         root.Subcommands.Add(Return());
         root.Subcommands.Add(BorrowPolicy());
+        root.Subcommands.Add(Linger());
         root.Subcommands.Add(Usage());
         root.Subcommands.Add(Leases());
         root.Subcommands.Add(Release());

@@ -27,7 +27,7 @@ public sealed record LicenseInfo(
     OfflineBorrowInfo? OfflineBorrow = null);
 
 /// <summary>A code's offline borrow policy (<see cref="MaxDuration"/> is ISO 8601) and the seats borrowed now, pool-wide.</summary>
-public sealed record OfflineBorrowInfo(int MaxCount, string MaxDuration, long Version, int Borrowed);
+public sealed record OfflineBorrowInfo(int MaxCount, string MaxDuration, long Version, int Borrowed, string? Linger = null);
 
 /// <summary>The pool: the id grants must name, which vendor keys sign seats ("configured keys", "vendor keys", "trial keys"), trial seats.</summary>
 public sealed record PoolInfo(string PoolId, string Trust, int TrialSeats, int TrialCap);
@@ -48,6 +48,8 @@ internal sealed record AddAllocationsBody(string Grant);
 public sealed record LeaseOwnerInfo(string? User = null, string? Host = null, string? DisplayName = null);
 
 internal sealed record OfflineBorrowPolicyBody(int MaxCount, string MaxDuration);
+
+internal sealed record LingerBody(string Linger);
 
 /// <summary>
 /// One lease of the lease list (GET /api/v1/licenses/{code}/leases; licensing leases): <see cref="State"/> is

@@ -41,6 +41,13 @@ public sealed partial class LicensingClient
         return AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Put, $"{LicensePath(code)}/borrow-policy", body, ct), idempotent: true, cancellationToken);
     }
 
+    /// <summary>Sets a code's linger (admin; FlexNet LINGER): a checked-in seat stays taken this long (zero: off, at most 24 h).</summary>
+    public Task<LicenseInfo> SetLingerAsync(string code, TimeSpan linger, CancellationToken cancellationToken = default)
+    {
+        var body = new LingerBody(XmlConvert.ToString(linger));
+        return AnyAsync((api, s, ct) => api.SendAsync<LicenseInfo>(s, HttpMethod.Put, $"{LicensePath(code)}/linger", body, ct), idempotent: true, cancellationToken);
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Borrowed lease {LeaseId} of {Code} ({Count}) offline at {ServerId} until {EndsAt}")]
     private partial void LogBorrowed(string leaseId, string code, int count, string serverId, DateTimeOffset endsAt);
 }

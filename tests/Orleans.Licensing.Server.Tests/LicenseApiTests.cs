@@ -259,6 +259,7 @@ public sealed class LicenseApiTests(PoolFixture pool)
         Assert.Contains("/api/v1/licenses/{code}/allocations", paths);
         Assert.Contains("/api/v1/licenses/{code}/distribution", paths);
         Assert.Contains("/api/v1/licenses/{code}/borrow-policy", paths);
+        Assert.Contains("/api/v1/licenses/{code}/linger", paths);
         Assert.Contains("/api/v1/licenses/{code}/leases", paths);
         Assert.Contains("/api/v1/licenses/{code}/leases/{leaseId}", paths);
         Assert.Contains("/api/v1/licenses/{code}/leases/{leaseId}/release", paths);

@@ -13,4 +13,7 @@ public sealed record LeaseRecord(
 {
     /// <summary>An offline borrow: <see cref="ExpiresAt"/> is the borrow's end, and no heartbeat moves it.</summary>
     [Id(6)] public bool Borrowed { get; init; }
+
+    /// <summary>Checked in, and its seat stays taken until <see cref="ExpiresAt"/> (LINGER): no heartbeat, no fail-over.</summary>
+    [Id(7)] public bool Lingering { get; init; }
 }

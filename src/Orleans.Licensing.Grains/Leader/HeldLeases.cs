@@ -18,9 +18,11 @@ internal static class HeldLeases
         int allocated, DateTimeOffset now, TimeSpan ttl, IReadOnlyDictionary<string, DateTimeOffset?>? borrows = null)
     {
         borrows ??= new Dictionary<string, DateTimeOffset?>();
-        DateTimeOffset Until(LeaseRecord l) => borrows.TryGetValue(l.LeaseId, out var end) && end is { } e ? e : now + ttl;
+        // A lingering lease is held until the end its server journaled (no client renews or adopts it).
+        DateTimeOffset Until(LeaseRecord l) =>
+            borrows.TryGetValue(l.LeaseId, out var end) && end is { } e ? e : l.Lingering ? l.ExpiresAt : now + ttl;
         var candidates = leases
-            .Where(l => borrows.TryGetValue(l.LeaseId, out var end) ? end is not null : l.ExpiresAt > now - ttl)
+            .Where(l => borrows.TryGetValue(l.LeaseId, out var end) ? end is not null : l.Lingering ? l.ExpiresAt > now : l.ExpiresAt > now - ttl)
             .Where(l => !adoptions.TryGetValue(l.LeaseId, out var adoption) || adoption.AdopterServerId == serverId)
             .OrderByDescending(l => Until(l)).ThenByDescending(l => l.ExpiresAt).ThenBy(l => l.LeaseId, StringComparer.Ordinal);
         var held = new Dictionary<string, HeldLease>(StringComparer.Ordinal);

@@ -20,7 +20,7 @@ internal static class OfflineBorrowBook
     public static OfflineBorrowPolicy SetPolicy(OfflineBorrowState state, int maxCount, TimeSpan maxDuration, int seats)
     {
         if (Invalid(maxCount, maxDuration, seats) is { } why) throw new LicensingException(LicensingErrors.InvalidRequest, why);
-        state.Policy = new OfflineBorrowPolicy(maxCount, maxDuration, state.Policy.Version + 1);
+        state.Policy = state.Policy with { MaxCount = maxCount, MaxDuration = maxDuration, Version = state.Policy.Version + 1 };
         return state.Policy;
     }
 

@@ -137,7 +137,7 @@ public sealed partial class ServerGrain
         {
             _leases.Remove(lease.LeaseId);
             _expired[lease.LeaseId] = lease;
-            _usage.Lease(UsageKinds.Expiry, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count, lease.Borrowed ? "offline borrow ended" : null);
+            _usage.Lease(UsageKinds.Expiry, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count, lease.Borrowed ? "offline borrow ended" : lease.Lingering ? LingerRule.EndedDetail : null);
         }
 
         return expired.Count;
@@ -208,7 +208,7 @@ public sealed partial class ServerGrain
     // An offline borrow is never renewed: "renew after" is its end.
     private Lease ToLease(LeaseRecord lease) => new(
         lease.LeaseId, _code, lease.ClientId, lease.Count, _serverId, lease.ExpiresAt,
-        lease.Borrowed ? lease.ExpiresAt : lease.ExpiresAt - _options.LeaseTtl + _options.LeaseTtl / 3, lease.Owner, lease.CheckedOutAt) { Borrowed = lease.Borrowed };
+        lease.Borrowed || lease.Lingering ? lease.ExpiresAt : lease.ExpiresAt - _options.LeaseTtl + _options.LeaseTtl / 3, lease.Owner, lease.CheckedOutAt) { Borrowed = lease.Borrowed, Lingering = lease.Lingering };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{ServerId} commits {Code}: {Allocated} allocated, {InUse} in use, version {Version}")]
     private partial void LogCommitting(string serverId, string code, int allocated, int inUse, long version);

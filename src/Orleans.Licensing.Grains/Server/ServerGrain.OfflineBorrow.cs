@@ -56,6 +56,11 @@ public sealed partial class ServerGrain
     async Task<Distribution> IServerGrain.SetOfflineBorrowPolicy(SetOfflineBorrowPolicy message) =>
         await Leader.SetOfflineBorrowPolicy(message);
 
+    // The code's linger as the last sync gave it (0 until the first sync of this activation).
+    private TimeSpan _linger;
+
+    async Task<Distribution> IServerGrain.SetLinger(SetLinger message) => await Leader.SetLinger(message);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "{ServerId} could not release the offline borrow permit of {LeaseId} ({Code}); it counts until the borrow's end")]
     private partial void LogPermitNotReleased(Exception e, string serverId, string leaseId, string code);
 }

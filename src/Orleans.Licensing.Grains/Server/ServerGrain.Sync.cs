@@ -35,6 +35,7 @@ public sealed partial class ServerGrain
                 AppliedVersion = Math.Max(distribution.Version, Record.AppliedVersion),
                 License = distribution.License,
             };
+            _linger = distribution.OfflineBorrow?.Policy.Linger ?? _linger;
             changed = true;
         }
 

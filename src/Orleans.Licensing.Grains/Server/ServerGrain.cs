@@ -112,8 +112,9 @@ public sealed partial class ServerGrain(
         {
             LicenseRules.EnsureSameHolder(held, update.ClientId, update.Count);
 
-            // An offline borrow needs no heartbeat, and one never shortens it: it is held until its end.
-            if (held.Borrowed)
+            // An offline borrow needs no heartbeat, and one never shortens it: it is held until its end. A lingering
+            // lease was checked in: a heartbeat does not renew it either.
+            if (held.Borrowed || held.Lingering)
             {
                 await CommitAsync();
                 return ToLease(held);
@@ -231,9 +232,15 @@ public sealed partial class ServerGrain(
     {
         ThrowIfBroken();
         if (string.IsNullOrEmpty(leaseId) || !_leases.TryGet(leaseId, out var lease) || lease.ClientId != clientId) return false;
-        _leases.Remove(leaseId);
+        if (lease.Lingering) return true;
+
+        // With a linger the seat stays taken until it ends (the sweep expires it); the client hears success at once.
+        var lingered = LingerRule.Lingered(lease, _linger, DateTimeOffset.UtcNow);
+        if (lingered is null) _leases.Remove(leaseId);
+        else _leases.Put(lingered);
         await CommitAsync();
-        _usage.Lease(UsageKinds.Checkin, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count, lease.Borrowed ? "offline borrow returned" : null);
+        _usage.Lease(UsageKinds.Checkin, _code, _serverId, lease.LeaseId, lease.ClientId, lease.Count,
+            lease.Borrowed ? "offline borrow returned" : lingered is null ? null : LingerRule.CheckinDetail(lingered));
         if (lease.Borrowed) await ReleaseOfflineBorrowAsync(lease.LeaseId, lease.ExpiresAt);
         return true;
     }

@@ -25,7 +25,7 @@ public sealed record LeaseSummary(
     bool Borrowed = false)
 {
     public static LeaseSummary From(Lease l) =>
-        new(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.Owner?.User, l.Owner?.Host, l.Owner?.DisplayName, l.CheckedOutAt, Borrowed: l.Borrowed);
+        new(l.LeaseId, l.ClientId, l.Count, l.ServerId, l.ExpiresAt, l.Owner?.User, l.Owner?.Host, l.Owner?.DisplayName, l.CheckedOutAt, l.Lingering ? LeaseStates.Lingering : LeaseStates.Active, l.Borrowed);
 
     public static LeaseSummary From(HeldLeaseView h) => new(h.LeaseId, h.ClientId, h.Count, h.ServerId, h.HeldUntil, State: LeaseStates.HeldForFailover);
 }
@@ -35,6 +35,9 @@ public static class LeaseStates
 {
     public const string Active = "active";
     public const string HeldForFailover = "held-for-failover";
+
+    /// <summary>Checked in, its seat held until the code's linger ends.</summary>
+    public const string Lingering = "lingering";
     public const string Released = "released";
 }
 
@@ -66,9 +69,12 @@ public sealed record CheckoutBody(string? ClientId, int Count, string? LeaseId =
 /// <summary>A license code's offline borrow policy: at most <see cref="MaxCount"/> seats borrowed at once, pool-wide, each for at most <see cref="MaxDuration"/> (ISO 8601, at most P90D).</summary>
 public sealed record OfflineBorrowPolicyRequest(int? MaxCount, string? MaxDuration);
 
+/// <summary>PUT /licenses/{code}/linger: how long a checked-in seat stays taken (ISO 8601, "PT0S" = off, at most PT24H).</summary>
+public sealed record LingerRequest(string? Linger);
+
 /// <summary>The offline borrow policy as the license view shows it, with the seats borrowed now (pool-wide).</summary>
 /// <param name="Version">Grows with each change; 0: the default policy (no borrow allowed).</param>
-public sealed record OfflineBorrowResponse(int MaxCount, string MaxDuration, long Version, int Borrowed);
+public sealed record OfflineBorrowResponse(int MaxCount, string MaxDuration, long Version, int Borrowed, string Linger = "PT0S");
 
 /// <summary>
 /// A heartbeat. <see cref="ServerId"/> is the server the client believes holds the lease; the owner is sent again so

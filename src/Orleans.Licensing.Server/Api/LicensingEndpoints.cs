@@ -46,6 +46,12 @@ public static class LicensingEndpoints
             .RequireAuthorization(LicensingPolicies.Admin).Accepts<OfflineBorrowPolicyRequest>("application/json").Produces<LicenseResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        licenses.MapPut("/{code}/linger", async (string code, HttpRequest request, PoolGateway pool) =>
+                Results.Ok(await pool.SetLingerAsync(code, await JsonBody.ReadAsync<LingerRequest>(request))))
+            .WithName("SetLinger").WithSummary("Set the linger: how long a checked-in seat stays taken (ISO 8601, PT0S = off, at most PT24H; FlexNet LINGER)")
+            .RequireAuthorization(LicensingPolicies.Admin).Accepts<LingerRequest>("application/json").Produces<LicenseResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         licenses.MapGet("/{code}/leases", async (string code, LeaseAdmin leases) => Results.Ok(await leases.GetLeasesAsync(code)))
             .WithTags("Leases").WithName("GetLeases")
             .WithSummary("Who holds what (lmstat): every live lease with its owner, and the leases held for a down server's fail-over (reader)")

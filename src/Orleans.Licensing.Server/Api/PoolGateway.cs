@@ -101,6 +101,25 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
         return await ViewAsync(await SetOfflineBorrowPolicyAsync(code, body.MaxCount.Value, Validate.Duration(body.MaxDuration, "maxDuration")));
     }
 
+    /// <summary>REST: a code's linger (docs/admin/linger.md); validated here and again at the leader.</summary>
+    public async Task<LicenseResponse> SetLingerAsync(string code, LingerRequest body)
+    {
+        Validate.Code(code);
+        TimeSpan linger;
+        try
+        {
+            linger = System.Xml.XmlConvert.ToTimeSpan(body.Linger?.Trim() ?? "");
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw Problems.Invalid("linger must be an ISO 8601 duration such as \"PT5M\" (\"PT0S\" turns it off).");
+        }
+
+        if (linger < TimeSpan.Zero || linger > OfflineBorrowPolicy.LingerCeiling) throw Problems.Invalid($"linger must be between PT0S (off) and PT{OfflineBorrowPolicy.LingerCeiling.TotalHours:0}H.");
+        await EnsureKnownAsync(code);
+        return await ViewAsync(await Here(code).SetLinger(new SetLinger(code, linger)));
+    }
+
     /// <summary>REST and the public contract: the leader validates against the code's seats and answers the new view.</summary>
     public async Task<Distribution> SetOfflineBorrowPolicyAsync(string code, int maxCount, TimeSpan maxDuration)
     {
@@ -221,7 +240,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
 
     private static LicenseResponse View(Distribution d) => new(d.License.Code, d.License.Product, d.Total, d.License.ExpiresAt, d.FreePool, d.Version,
         d.LeaderServerId, [.. d.Servers.Select(s => new ServerShareResponse(s.ServerId, s.Status, s.Allocated, s.InUse, s.Threshold, s.BaseShare, s.Held))], d.License.Trial,
-        d.OfflineBorrow is { } b ? new OfflineBorrowResponse(b.Policy.MaxCount, System.Xml.XmlConvert.ToString(b.Policy.MaxDuration), b.Policy.Version, b.Borrowed) : null);
+        d.OfflineBorrow is { } b ? new OfflineBorrowResponse(b.Policy.MaxCount, System.Xml.XmlConvert.ToString(b.Policy.MaxDuration), b.Policy.Version, b.Borrowed, System.Xml.XmlConvert.ToString(b.Policy.Linger)) : null);
 
     /// <summary>The distribution with each functioning server's own in-use count now.</summary>
     public async Task<Distribution> LiveAsync(Distribution d)

@@ -37,6 +37,7 @@ public sealed class AccessMatrixTests(PoolFixture pool)
         ["add allocations"] = (HttpMethod.Post, "api/v1/licenses/§/allocations", """{"grant":"not-a-grant"}""", "admin", HttpStatusCode.BadRequest, "grant-malformed"),
         ["change distribution"] = (HttpMethod.Put, "api/v1/licenses/§/distribution", """{"shares":{"alpha":99}}""", "admin", HttpStatusCode.BadRequest, "invalid-request"),
         ["set borrow policy"] = (HttpMethod.Put, "api/v1/licenses/§/borrow-policy", """{"maxCount":1,"maxDuration":"P0D"}""", "admin", HttpStatusCode.BadRequest, "invalid-request"),
+        ["set linger"] = (HttpMethod.Put, "api/v1/licenses/§/linger", """{"linger":"PT25H"}""", "admin", HttpStatusCode.BadRequest, "invalid-request"),
         ["list leases"] = (HttpMethod.Get, "api/v1/licenses/§/leases", null, "report", HttpStatusCode.OK, null),
         ["release lease"] = (HttpMethod.Post, "api/v1/licenses/§/leases/no-such-lease/release", """{"reason":"matrix"}""", "admin", HttpStatusCode.NotFound, "lease-unknown"),
         ["release lease, no body"] = (HttpMethod.Post, "api/v1/licenses/§/leases/no-such-lease/release", null, "admin", HttpStatusCode.NotFound, "lease-unknown"),
