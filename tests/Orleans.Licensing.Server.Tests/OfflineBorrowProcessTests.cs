@@ -125,7 +125,7 @@ public sealed partial class OfflineBorrowProcessTests : IAsyncLifetime
             o.ApiKey = TestSecurity.AdminKey;
         }).Services.BuildServiceProvider();
         var view = await adminServices.GetRequiredService<LicensingClient>().SetOfflineBorrowPolicyAsync(code, 1, TimeSpan.FromDays(1));
-        Assert.Equal(new OfflineBorrowInfo(1, "P1D", 1, 0), view.OfflineBorrow);
+        Assert.Equal(new OfflineBorrowInfo(1, "P1D", 1, 0, Linger: "PT0S"), view.OfflineBorrow);
 
         var lease = await sdk.BorrowAsync(code, 1, TimeSpan.FromHours(8));
         Assert.True(lease.Borrowed);
