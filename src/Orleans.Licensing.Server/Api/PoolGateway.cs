@@ -105,16 +105,7 @@ public sealed class PoolGateway(IGrainFactory grains, ServerSettings settings, G
     public async Task<LicenseResponse> SetLingerAsync(string code, LingerRequest body)
     {
         Validate.Code(code);
-        TimeSpan linger;
-        try
-        {
-            linger = System.Xml.XmlConvert.ToTimeSpan(body.Linger?.Trim() ?? "");
-        }
-        catch (Exception e) when (e is FormatException or OverflowException)
-        {
-            throw Problems.Invalid("linger must be an ISO 8601 duration such as \"PT5M\" (\"PT0S\" turns it off).");
-        }
-
+        var linger = Validate.IsoDuration(body.Linger, "linger must be an ISO 8601 duration such as \"PT5M\" (\"PT0S\" turns it off).");
         if (linger < TimeSpan.Zero || linger > OfflineBorrowPolicy.LingerCeiling) throw Problems.Invalid($"linger must be between PT0S (off) and PT{OfflineBorrowPolicy.LingerCeiling.TotalHours:0}H.");
         await EnsureKnownAsync(code);
         return await ViewAsync(await Here(code).SetLinger(new SetLinger(code, linger)));

@@ -83,16 +83,7 @@ public static class Validate
     /// </summary>
     public static TimeSpan Duration(string? text, string what)
     {
-        TimeSpan span;
-        try
-        {
-            span = System.Xml.XmlConvert.ToTimeSpan(text?.Trim() ?? "");
-        }
-        catch (Exception e) when (e is FormatException or OverflowException)
-        {
-            throw Problems.Invalid($"{what} must be an ISO 8601 duration such as \"P3D\" or \"PT8H\".");
-        }
-
+        var span = IsoDuration(text, $"{what} must be an ISO 8601 duration such as \"P3D\" or \"PT8H\".");
         if (span <= TimeSpan.Zero || span > OfflineBorrowPolicy.Ceiling)
             throw Problems.Invalid($"{what} must be more than zero and at most {OfflineBorrowPolicy.Ceiling.TotalDays:0} days (P{OfflineBorrowPolicy.Ceiling.TotalDays:0}D).");
         return span;
@@ -137,6 +128,19 @@ public static class Validate
         catch (ArgumentException)
         {
             return false;   // not well-formed UTF-16
+        }
+    }
+
+    /// <summary>An ISO 8601 duration ("P3D", "PT8H"), or a 400 problem with <paramref name="refusal"/>.</summary>
+    public static TimeSpan IsoDuration(string? text, string refusal)
+    {
+        try
+        {
+            return System.Xml.XmlConvert.ToTimeSpan(text?.Trim() ?? "");
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw Problems.Invalid(refusal);
         }
     }
 }
